@@ -1,0 +1,39 @@
+import type { RawFrame } from './raw-frame.js';
+
+/**
+ * SourceCondition is the closed set of things that can be true of the signal, after
+ * uStreamer: trouble with the picture is a state that lasts, not an exception.
+ * While a source is not 'live' the pipeline sends the slate and keeps viewers connected.
+ */
+export const SourceCondition = {
+  live: 'live',
+  noDevice: 'no-device',
+  noSignal: 'no-signal',
+  noSync: 'no-sync',
+  outOfRange: 'out-of-range',
+  error: 'error',
+} as const;
+export type SourceCondition = (typeof SourceCondition)[keyof typeof SourceCondition];
+
+/** FrameSink receives what a FrameSource produces. Calls are synchronous and cheap. */
+export interface FrameSink {
+  onFrame(frame: RawFrame): void;
+  /** Called once per change of condition, never repeated for the same one. */
+  onCondition(condition: SourceCondition, detail?: string): void;
+}
+
+/**
+ * FrameSource is anything that produces raw pictures: the test pattern, a looped file,
+ * raw I420 on standard input, or a V4L2 capture device. Device paths arrive through
+ * the constructor; a source never guesses them.
+ */
+export interface FrameSource {
+  /** Short machine name shown in /api/status: 'test-pattern', 'file', 'stdin', 'v4l2'. */
+  readonly kind: string;
+  /** One human line for the log, e.g. "test pattern 1280x720@30". Never a patient detail. */
+  readonly description: string;
+  /** Begins producing; frames and conditions go to the sink until stop(). */
+  start(sink: FrameSink): void;
+  /** Stops producing and releases every resource; safe to call twice. */
+  stop(): Promise<void>;
+}

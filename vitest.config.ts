@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` is the fast edit-test loop (pure logic, no browser, no child
+// processes that take seconds); `e2e` drives real Chromium, ffmpeg/x264 and werift.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['appliance/src/**/*.test.ts', 'web-ui/src/**/*.test.ts'],
+          exclude: ['**/*.e2e.test.ts', '**/node_modules/**'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.test.ts', 'appliance/src/**/*.e2e.test.ts', 'systemd/**/*.test.ts', 'udev/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Browser and encoder tests share two cores: run files one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
