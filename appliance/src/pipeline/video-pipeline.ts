@@ -1,0 +1,144 @@
+import type { FrameSink, FrameSource } from '../capture/frame-source.js';
+import { SourceCondition } from '../capture/frame-source.js';
+import { captureClockMs, type RawFrame } from '../capture/raw-frame.js';
+import type { AccessUnit, EncoderState, H264Encoder } from '../encode/h264-encoder.js';
+
+/** Produces the slate shown while the source is not live (same size as the stream). */
+export type SlateMaker = (condition: SourceCondition, width: number, height: number, seq: number, timeMs: number) => RawFrame;
+
+/** Anything that edits a raw frame in place before encoding (PHI masking). Returns false to withhold the frame. */
+export type FrameFilter = (frame: RawFrame) => boolean;
+
+export interface VideoPipelineOptions {
+  source: FrameSource;
+  encoder: H264Encoder;
+  makeSlate: SlateMaker;
+  /** Output picture size: the slate uses it, and it is what viewers negotiate for. */
+  width: number;
+  height: number;
+  /** Slate frames per second while the source is not live; low, the slate is still. */
+  slateFps?: number;
+  /** Called for every access unit, in order (the stream hub's publish). */
+  publish: (au: AccessUnit) => void;
+  filter?: FrameFilter;
+  log: (line: string) => void;
+}
+
+export interface PipelineStatus {
+  source: { kind: string; description: string; condition: SourceCondition; detail?: string };
+  encoder: { name: string; state: EncoderState | 'starting' };
+  framesIn: number;
+  accessUnitsOut: number;
+  /** captureClockMs() of the last access unit, or 0: the systemd watchdog is fed only while this moves. */
+  lastAccessUnitAtMs: number;
+}
+
+/**
+ * VideoPipeline is the glue from a FrameSource to the encoder to the stream: live frames
+ * go through the optional filter (masking) to the encoder; while the source is in any
+ * other condition a slate is encoded instead, so viewers keep their connections and see
+ * why there is no picture (uStreamer's "NO LIVE VIDEO"). One log line per change.
+ */
+export class VideoPipeline {
+  private condition: SourceCondition = SourceCondition.noDevice;
+  private conditionDetail: string | undefined;
+  private encoderState: EncoderState | 'starting' = 'starting';
+  private slateTimer: NodeJS.Timeout | undefined;
+  private slateSeq = 0;
+  private framesIn = 0;
+  private accessUnitsOut = 0;
+  private lastAccessUnitAtMs = 0;
+  private running = false;
+
+  constructor(private readonly o: VideoPipelineOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.o.encoder.start({
+      onAccessUnit: (au) => {
+        this.accessUnitsOut++;
+        this.lastAccessUnitAtMs = captureClockMs();
+        this.o.publish(au);
+      },
+      onState: (state, detail) => {
+        if (state === this.encoderState) return;
+        this.encoderState = state;
+        this.o.log(`Encoder ${this.o.encoder.name} is ${state}${detail ? `: ${detail}` : ''}`);
+      },
+    });
+    // Until the source says it is live, viewers get the slate.
+    this.startSlate();
+    const sink: FrameSink = {
+      onFrame: (frame) => this.onFrame(frame),
+      onCondition: (condition, detail) => this.onCondition(condition, detail),
+    };
+    this.o.source.start(sink);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.stopSlate();
+    await this.o.source.stop();
+    await this.o.encoder.stop();
+  }
+
+  requestKeyframe(): void {
+    this.o.encoder.requestKeyframe();
+  }
+
+  status(): PipelineStatus {
+    return {
+      source: {
+        kind: this.o.source.kind,
+        description: this.o.source.description,
+        condition: this.condition,
+        ...(this.conditionDetail ? { detail: this.conditionDetail } : {}),
+      },
+      encoder: { name: this.o.encoder.name, state: this.encoderState },
+      framesIn: this.framesIn,
+      accessUnitsOut: this.accessUnitsOut,
+      lastAccessUnitAtMs: this.lastAccessUnitAtMs,
+    };
+  }
+
+  private onFrame(frame: RawFrame): void {
+    if (!this.running) return;
+    this.framesIn++;
+    // A frame proves the source is live even if it never said so.
+    if (this.condition !== SourceCondition.live) this.onCondition(SourceCondition.live);
+    if (this.o.filter && !this.o.filter(frame)) {
+      // Fail closed: a frame the filter withholds is replaced by the slate.
+      this.o.encoder.encode(this.slate(SourceCondition.error));
+      return;
+    }
+    this.o.encoder.encode(frame);
+  }
+
+  private onCondition(condition: SourceCondition, detail?: string): void {
+    if (condition === this.condition && detail === this.conditionDetail) return;
+    this.condition = condition;
+    this.conditionDetail = detail;
+    this.o.log(`Source ${this.o.source.description}: ${condition}${detail ? ` (${detail})` : ''}`);
+    if (condition === SourceCondition.live) this.stopSlate();
+    else this.startSlate();
+  }
+
+  private startSlate(): void {
+    if (this.slateTimer || !this.running) return;
+    const fps = this.o.slateFps ?? 10;
+    const tick = (): void => this.o.encoder.encode(this.slate(this.condition));
+    tick();
+    this.slateTimer = setInterval(tick, 1000 / fps);
+  }
+
+  private stopSlate(): void {
+    if (this.slateTimer) clearInterval(this.slateTimer);
+    this.slateTimer = undefined;
+  }
+
+  private slate(condition: SourceCondition): RawFrame {
+    return this.o.makeSlate(condition, this.o.width, this.o.height, this.slateSeq++, captureClockMs());
+  }
+}
