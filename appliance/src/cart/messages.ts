@@ -1,0 +1,84 @@
+/**
+ * Every sentence the cart screen shows, in each language the configuration can pick.
+ * French uses a no-break space (U+00A0) before ':' as French typography wants; the
+ * layout never breaks a line there.
+ */
+export type Language = 'en' | 'fr';
+export const languages: readonly Language[] = ['en', 'fr'];
+
+export interface Messages {
+  idleTitle: string;
+  signalOk: string;
+  signalMissing: string;
+  sharingInstruction: string;
+  linkOf(n: number, max: number): string;
+  viewers(n: number): string;
+  elapsed: string;
+  anotherLink: string;
+  holdToEnd: string;
+  noSignalTitle: string;
+  checkHdmi: string;
+  endedTitle: string;
+  endedBy: Record<'button' | 'max-duration' | 'no-viewer' | 'error', string>;
+  noDeviceTitle: string;
+  captureErrorTitle: string;
+  replugDongle: string;
+}
+
+const en: Messages = {
+  idleTitle: 'Press the button to share the scan',
+  signalOk: 'Scanner signal: OK',
+  signalMissing: 'No signal from the scanner',
+  sharingInstruction: "Scan with the phone's camera",
+  linkOf: (n, max) => `Link ${n}\u00a0/\u00a0${max}`,
+  viewers: (n) => (n === 0 ? 'No one watching' : n === 1 ? '1 person watching' : `${n} people watching`),
+  elapsed: 'Time',
+  anotherLink: 'Press for another link',
+  holdToEnd: 'Hold 2 s to end',
+  noSignalTitle: 'No picture from the scanner',
+  checkHdmi: 'Check the HDMI cable',
+  endedTitle: 'Session ended',
+  endedBy: {
+    button: 'Ended with the button',
+    'max-duration': 'Time limit reached',
+    'no-viewer': 'No one was watching',
+    error: 'Ended after a problem',
+  },
+  noDeviceTitle: 'Capture dongle not found',
+  captureErrorTitle: 'The capture stopped working',
+  replugDongle: 'Unplug and replug the capture dongle',
+};
+
+const fr: Messages = {
+  idleTitle: "Appuyez sur le bouton pour partager l'échographie",
+  signalOk: "Signal de l'échographe\u00a0: OK",
+  signalMissing: "Aucun signal de l'échographe",
+  sharingInstruction: "Scannez avec l'appareil photo du téléphone",
+  linkOf: (n, max) => `Lien ${n}\u00a0/\u00a0${max}`,
+  viewers: (n) => (n === 0 ? 'Personne ne regarde' : n === 1 ? '1 personne regarde' : `${n} personnes regardent`),
+  elapsed: 'Durée',
+  anotherLink: 'Appuyez pour un autre lien',
+  holdToEnd: 'Maintenez 2\u00a0s pour terminer',
+  noSignalTitle: "Aucune image de l'échographe",
+  checkHdmi: 'Vérifiez le câble HDMI',
+  endedTitle: 'Séance terminée',
+  endedBy: {
+    button: 'Terminée avec le bouton',
+    'max-duration': 'Durée maximale atteinte',
+    'no-viewer': 'Personne ne regardait',
+    error: 'Terminée après un problème',
+  },
+  noDeviceTitle: 'Boîtier de capture introuvable',
+  captureErrorTitle: 'La capture ne fonctionne plus',
+  replugDongle: 'Débranchez et rebranchez le boîtier de capture',
+};
+
+export const messages: Record<Language, Messages> = { en, fr };
+
+/** "m:ss" below an hour, "h:mm:ss" above. */
+export function formatElapsed(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${two(m)}:${two(s)}` : `${m}:${two(s)}`;
+}
