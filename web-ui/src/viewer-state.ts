@@ -1,0 +1,70 @@
+/**
+ * The viewer's lifecycle as a closed union with a pure transition (STYLE rule 6).
+ *
+ *   connecting ─media-connected→ live ─media-lost→ reconnecting ─media-connected→ live
+ *   any live-ish state ─session-ended / resume-rejected→ ended
+ *   connecting ─link-rejected→ link-invalid
+ *   any live-ish state ─failed→ error ─retry→ connecting
+ *
+ * `ended` and `link-invalid` are terminal: nothing the network says can revive them.
+ */
+
+export const ViewerPhase = {
+  connecting: 'connecting',
+  live: 'live',
+  reconnecting: 'reconnecting',
+  ended: 'ended',
+  linkInvalid: 'link-invalid',
+  error: 'error',
+} as const;
+export type ViewerPhase = (typeof ViewerPhase)[keyof typeof ViewerPhase];
+
+/** Why the page is in `error`; each has its own advice in messages.ts. */
+export const ErrorReason = {
+  /** No WebRTC, or no H.264 Constrained Baseline receiver in this browser. */
+  unsupported: 'unsupported',
+  /** The box answered 400: it could not use this browser's offer. */
+  rejected: 'rejected',
+  /** No answer from the box after every retry. */
+  unreachable: 'unreachable',
+  /** The answer's DTLS fingerprint is not the one the QR code carried. */
+  fingerprintMismatch: 'fingerprint-mismatch',
+  /** Media stopped and the box gave no way to resume. */
+  lost: 'lost',
+} as const;
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+export type ViewerEvent =
+  | { readonly type: 'media-connected' }
+  | { readonly type: 'media-lost' }
+  | { readonly type: 'link-rejected' }
+  | { readonly type: 'resume-rejected' }
+  | { readonly type: 'session-ended' }
+  | { readonly type: 'failed'; readonly reason: ErrorReason }
+  | { readonly type: 'retry' };
+
+export function isTerminal(phase: ViewerPhase): boolean {
+  return phase === ViewerPhase.ended || phase === ViewerPhase.linkInvalid;
+}
+
+/** transition is pure: the same phase and event always give the same next phase. */
+export function transition(phase: ViewerPhase, event: ViewerEvent): ViewerPhase {
+  if (isTerminal(phase)) return phase;
+  if (event.type === 'session-ended') return ViewerPhase.ended;
+  if (phase === ViewerPhase.error) return event.type === 'retry' ? ViewerPhase.connecting : phase;
+  switch (event.type) {
+    case 'media-connected':
+      return ViewerPhase.live;
+    case 'media-lost':
+      return ViewerPhase.reconnecting;
+    case 'link-rejected':
+      // Only the first POST carries the link token; a 403 then means the link is spent.
+      return phase === ViewerPhase.connecting ? ViewerPhase.linkInvalid : phase;
+    case 'resume-rejected':
+      return ViewerPhase.ended;
+    case 'failed':
+      return ViewerPhase.error;
+    case 'retry':
+      return phase;
+  }
+}

@@ -1,0 +1,409 @@
+/**
+ * WhepClient receives the box's video over WHEP (RFC 9725): one recvonly H.264
+ * transceiver, a non-trickle offer POSTed with `Authorization: Bearer <secret>`, the
+ * answer applied, then Server-Sent Events on `<resource>/events` to learn when the
+ * sonographer ends the session. After a network blip it re-offers with the resume
+ * secret the box handed back (`X-Sonobox-Resume`).
+ *
+ * DOM-free: fetch, the peer connection, EventSource and timers are injected, so the
+ * whole negotiation is tested in Node with fakes. Secrets only ever travel in the
+ * Authorization header, never in a URL.
+ */
+import type { LinkSecret } from './link-fragment.js';
+import { pickH264Codecs, type CodecLike } from './h264-codecs.js';
+import { fingerprintMatches } from './sdp-fingerprint.js';
+import { MAX_ATTEMPTS, backoffDelayMs, retryAfterMs } from './retry-policy.js';
+import { ErrorReason, ViewerPhase, isTerminal, transition, type ViewerEvent } from './viewer-state.js';
+
+/** ICE `disconnected` for this long counts as lost (it often heals by itself sooner). */
+export const DISCONNECTED_GRACE_MS = 3_000;
+/** Non-trickle offer: wait at most this long for ICE gathering, then send what we have. */
+export const GATHERING_TIMEOUT_MS = 2_000;
+/** After the answer, media must connect within this long or we re-offer. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+export interface ResponseLike {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+export interface RequestInitLike {
+  method: 'POST' | 'DELETE';
+  headers: Record<string, string>;
+  body?: string;
+  keepalive?: boolean;
+  cache: 'no-store';
+  credentials: 'omit';
+  redirect: 'error';
+  referrerPolicy: 'no-referrer';
+}
+export type FetchLike = (url: string, init: RequestInitLike) => Promise<ResponseLike>;
+
+export interface TransceiverLike {
+  /** Absent on browsers without RTCRtpTransceiver.setCodecPreferences. */
+  setCodecPreferences?: ((codecs: CodecLike[]) => void) | undefined;
+}
+export interface TrackEventLike {
+  readonly track: unknown;
+  readonly streams: readonly unknown[];
+}
+/** The slice of RTCPeerConnection this client uses. */
+export interface PeerLike {
+  readonly iceGatheringState: string;
+  readonly iceConnectionState: string;
+  readonly connectionState?: string | undefined;
+  readonly localDescription: { readonly sdp: string } | null;
+  addTransceiver(kind: 'video', init: { direction: 'recvonly' }): TransceiverLike;
+  createOffer(): Promise<{ type: 'offer'; sdp?: string | undefined }>;
+  setLocalDescription(description: { type: 'offer'; sdp?: string | undefined }): Promise<void>;
+  setRemoteDescription(description: { type: 'answer'; sdp: string }): Promise<void>;
+  addEventListener(type: string, listener: (event: never) => void): void;
+  close(): void;
+}
+export interface EventSourceLike {
+  onmessage: ((event: { readonly data: unknown }) => void) | null;
+  close(): void;
+}
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface WhepClientOptions {
+  link: LinkSecret;
+  /** Default '/whep' (same origin as the page). */
+  endpoint?: string;
+  fetch: FetchLike;
+  createPeerConnection: () => PeerLike;
+  /** RTCRtpReceiver.getCapabilities('video'), or null where unavailable. */
+  videoCapabilities: () => { readonly codecs: readonly CodecLike[] } | null;
+  createEventSource: (url: string) => EventSourceLike;
+  /** Wraps a lone track (answer without a=msid) into a MediaStream. */
+  createStream: (track: unknown) => unknown;
+  timers: Timers;
+  /** [0, 1) for back-off jitter; default Math.random. */
+  random?: () => number;
+  /** Wall clock in ms for Retry-After dates; default Date.now. */
+  now?: () => number;
+}
+
+/** What the page renders. `stream` is a MediaStream in the browser. */
+export interface ViewerSnapshot {
+  readonly phase: ViewerPhase;
+  readonly reason: ErrorReason | null;
+  readonly stream: unknown;
+}
+
+type AttemptOutcome = { readonly kind: 'done' } | { readonly kind: 'retry'; readonly delayMs: number | null };
+const DONE: AttemptOutcome = { kind: 'done' };
+
+export class WhepClient {
+  private phase: ViewerPhase = ViewerPhase.connecting;
+  private reason: ErrorReason | null = null;
+  private stream: unknown = null;
+  private readonly listeners = new Set<(snapshot: ViewerSnapshot) => void>();
+
+  private resumeSecret: string | null = null;
+  private resourceUrl: string | null = null;
+  private pc: PeerLike | null = null;
+  private events: EventSourceLike | null = null;
+  /** Bumped whenever in-flight work must be abandoned (teardown, new negotiation). */
+  private generation = 0;
+  private watchdog: unknown = null;
+  private readonly sleeps = new Set<{ handle: unknown; wake: () => void }>();
+  private started = false;
+  private left = false;
+
+  constructor(private readonly opts: WhepClientOptions) {}
+
+  get snapshot(): ViewerSnapshot {
+    return { phase: this.phase, reason: this.reason, stream: this.stream };
+  }
+
+  /** Calls `listener` on every change of phase, reason or stream; returns an unsubscribe. */
+  subscribe(listener: (snapshot: ViewerSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Starts the first negotiation; later calls do nothing. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    void this.negotiate();
+  }
+
+  /** From `error` (the page's "Try again"): negotiate again, resuming when possible. */
+  retry(): void {
+    if (this.phase !== ViewerPhase.error || this.left) return;
+    this.dispatch({ type: 'retry' });
+    void this.negotiate();
+  }
+
+  /**
+   * The page is going away: stop everything and DELETE the WHEP resource with a
+   * keepalive request, so the box frees the viewer slot at once. Idempotent.
+   */
+  leave(): void {
+    if (this.left) return;
+    this.left = true;
+    this.teardown();
+    const url = this.resourceUrl;
+    if (url === null || isTerminal(this.phase)) return;
+    this.opts
+      .fetch(url, { ...this.requestBase('DELETE', this.resumeSecret), keepalive: true })
+      .catch(() => undefined);
+  }
+
+  // --- negotiation ---------------------------------------------------------------
+
+  private async negotiate(): Promise<void> {
+    const gen = ++this.generation;
+    const maxAttempts = this.resumeSecret === null ? MAX_ATTEMPTS.connect : MAX_ATTEMPTS.resume;
+    for (let attempt = 0; ; attempt++) {
+      let outcome: AttemptOutcome;
+      try {
+        outcome = await this.attempt(gen);
+      } catch {
+        // createOffer/setLocalDescription refused: this browser cannot do what we ask.
+        if (gen === this.generation) this.fail(ErrorReason.unsupported);
+        return;
+      }
+      if (outcome.kind === 'done' || gen !== this.generation) return;
+      if (attempt + 1 >= maxAttempts) {
+        this.fail(ErrorReason.unreachable);
+        return;
+      }
+      const random = (this.opts.random ?? Math.random)();
+      await this.sleep(outcome.delayMs ?? backoffDelayMs(attempt, random));
+      if (gen !== this.generation) return;
+    }
+  }
+
+  /** One offer/answer round with a fresh peer connection. */
+  private async attempt(gen: number): Promise<AttemptOutcome> {
+    this.closePeer();
+    let pc: PeerLike;
+    try {
+      pc = this.opts.createPeerConnection();
+    } catch {
+      this.fail(ErrorReason.unsupported);
+      return DONE;
+    }
+    this.pc = pc;
+    pc.addEventListener('iceconnectionstatechange', () => this.onConnectionState(pc));
+    pc.addEventListener('connectionstatechange', () => this.onConnectionState(pc));
+    pc.addEventListener('track', (event: TrackEventLike) => this.onTrack(pc, event));
+
+    const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+    const capabilities = this.opts.videoCapabilities();
+    if (capabilities !== null && transceiver.setCodecPreferences) {
+      const h264 = pickH264Codecs(capabilities.codecs);
+      if (h264.length === 0) {
+        this.fail(ErrorReason.unsupported);
+        return DONE;
+      }
+      transceiver.setCodecPreferences(h264);
+    }
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    await this.gatheringComplete(pc);
+    if (gen !== this.generation) return DONE;
+    const offerSdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
+
+    const resuming = this.resumeSecret !== null;
+    const base = this.requestBase('POST', this.resumeSecret ?? this.opts.link.token);
+    let response: ResponseLike;
+    try {
+      response = await this.opts.fetch(this.opts.endpoint ?? '/whep', {
+        ...base,
+        headers: { ...base.headers, 'Content-Type': 'application/sdp' },
+        body: offerSdp,
+      });
+    } catch {
+      return { kind: 'retry', delayMs: null }; // box unreachable for now
+    }
+    if (gen !== this.generation) return DONE;
+
+    const status = response.status;
+    if (status === 201) return this.accept(gen, pc, response);
+    if (status === 403) {
+      this.dispatch({ type: resuming ? 'resume-rejected' : 'link-rejected' });
+      return DONE;
+    }
+    if (status === 429) {
+      const now = (this.opts.now ?? Date.now)();
+      return { kind: 'retry', delayMs: retryAfterMs(response.headers.get('Retry-After'), now) };
+    }
+    if (status >= 500) return { kind: 'retry', delayMs: null };
+    this.fail(ErrorReason.rejected);
+    return DONE;
+  }
+
+  private async accept(gen: number, pc: PeerLike, response: ResponseLike): Promise<AttemptOutcome> {
+    const answer = await response.text();
+    if (gen !== this.generation) return DONE;
+    const expected = this.opts.link.fingerprint;
+    if (expected !== null && !fingerprintMatches(answer, expected)) {
+      this.fail(ErrorReason.fingerprintMismatch);
+      return DONE;
+    }
+    const resume = response.headers.get('X-Sonobox-Resume');
+    if (resume) this.resumeSecret = resume;
+    const location = response.headers.get('Location');
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    } catch {
+      if (gen === this.generation) this.fail(ErrorReason.rejected);
+      return DONE;
+    }
+    if (gen !== this.generation) return DONE;
+    if (location) {
+      this.resourceUrl = location;
+      this.openEvents(`${location.replace(/\/+$/, '')}/events`);
+    }
+    this.setWatchdog(CONNECT_TIMEOUT_MS);
+    this.onConnectionState(pc); // it may already be connected
+    return DONE;
+  }
+
+  private gatheringComplete(pc: PeerLike): Promise<void> {
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = this.opts.timers.setTimeout(resolve, GATHERING_TIMEOUT_MS);
+      const check = (): void => {
+        if (pc.iceGatheringState !== 'complete') return;
+        this.opts.timers.clearTimeout(timer);
+        resolve();
+      };
+      pc.addEventListener('icegatheringstatechange', check);
+    });
+  }
+
+  private requestBase(method: 'POST' | 'DELETE', secret: string | null): RequestInitLike {
+    return {
+      method,
+      headers: secret === null ? {} : { Authorization: `Bearer ${secret}` },
+      cache: 'no-store',
+      credentials: 'omit',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
+    };
+  }
+
+  // --- media and session events --------------------------------------------------
+
+  private onConnectionState(pc: PeerLike): void {
+    if (pc !== this.pc) return;
+    const ice = pc.iceConnectionState;
+    const conn = pc.connectionState;
+    if (ice === 'connected' || ice === 'completed' || conn === 'connected') {
+      this.clearWatchdog();
+      this.dispatch({ type: 'media-connected' });
+    } else if (ice === 'failed' || conn === 'failed') {
+      this.mediaLost();
+    } else if (ice === 'disconnected' || conn === 'disconnected') {
+      this.setWatchdog(DISCONNECTED_GRACE_MS);
+    }
+  }
+
+  private onTrack(pc: PeerLike, event: TrackEventLike): void {
+    if (pc !== this.pc) return;
+    this.stream = event.streams[0] ?? this.opts.createStream(event.track);
+    this.notify();
+  }
+
+  private mediaLost(): void {
+    if (isTerminal(this.phase) || this.phase === ViewerPhase.error || this.left) return;
+    this.clearWatchdog();
+    this.closePeer();
+    if (this.resumeSecret === null) {
+      this.fail(ErrorReason.lost);
+      return;
+    }
+    this.dispatch({ type: 'media-lost' });
+    void this.negotiate();
+  }
+
+  private openEvents(url: string): void {
+    this.events?.close();
+    const events = this.opts.createEventSource(url);
+    this.events = events;
+    events.onmessage = (event) => {
+      if (events !== this.events || typeof event.data !== 'string') return;
+      let state: unknown;
+      try {
+        state = (JSON.parse(event.data) as { state?: unknown }).state;
+      } catch {
+        return;
+      }
+      if (state === 'ended') this.dispatch({ type: 'session-ended' });
+    };
+  }
+
+  // --- state ---------------------------------------------------------------------
+
+  private fail(reason: ErrorReason): void {
+    this.reason = reason;
+    this.dispatch({ type: 'failed', reason });
+  }
+
+  private dispatch(event: ViewerEvent): void {
+    const before = this.phase;
+    this.phase = transition(before, event);
+    if (this.phase !== ViewerPhase.error) this.reason = null;
+    if (isTerminal(this.phase) || this.phase === ViewerPhase.error) this.teardown();
+    if (this.phase !== before || event.type === 'failed') this.notify();
+  }
+
+  private notify(): void {
+    const snapshot = this.snapshot;
+    for (const listener of this.listeners) listener(snapshot);
+  }
+
+  private setWatchdog(ms: number): void {
+    this.clearWatchdog();
+    this.watchdog = this.opts.timers.setTimeout(() => {
+      this.watchdog = null;
+      this.mediaLost();
+    }, ms);
+  }
+
+  private clearWatchdog(): void {
+    if (this.watchdog !== null) this.opts.timers.clearTimeout(this.watchdog);
+    this.watchdog = null;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        handle: null as unknown,
+        wake: () => {
+          this.sleeps.delete(entry);
+          resolve();
+        },
+      };
+      entry.handle = this.opts.timers.setTimeout(entry.wake, ms);
+      this.sleeps.add(entry);
+    });
+  }
+
+  private closePeer(): void {
+    const pc = this.pc;
+    this.pc = null;
+    pc?.close();
+  }
+
+  /** Abandons all in-flight work: peer, events, timers, pending retries. */
+  private teardown(): void {
+    this.generation++;
+    this.clearWatchdog();
+    this.closePeer();
+    this.events?.close();
+    this.events = null;
+    for (const entry of [...this.sleeps]) {
+      this.opts.timers.clearTimeout(entry.handle);
+      entry.wake();
+    }
+  }
+}
