@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { i420Size, type RawFrame } from '../capture/raw-frame.js';
 import { readStampFromRgba, writeStamp } from '../capture/frame-stamp.js';
+import { prepareTestPattern, renderTestPattern } from '../capture/test-pattern.js';
 import type { AccessUnit, EncoderSettings, EncoderState } from './h264-encoder.js';
 import { SoftwareEncoder, type SoftwareEncoderOptions } from './software-encoder.js';
 
@@ -139,9 +140,18 @@ describe('SoftwareEncoder (x264-pipe)', () => {
     expect(h.enc.stats).toMatchObject({ framesIn: 5, accessUnits: 1, framesDropped: 4 });
   });
 
-  it('stamps survive x264 at 4 Mbit/s and an ffmpeg decode exactly', async () => {
+  it('test-pattern stamps survive x264 at 4 Mbit/s and an ffmpeg decode exactly (and timing)', async () => {
     const h = harness();
-    for (let seq = 0; seq < 10; seq++) await h.push(frame(seq));
+    const layout = prepareTestPattern(1280, 720, 30);
+    const encodeMs: number[] = [];
+    for (let seq = 0; seq < 10; seq++) {
+      const captureTimeMs = T0 + seq * 33.3;
+      const start = performance.now();
+      await h.push({ width: 1280, height: 720, seq, captureTimeMs, data: renderTestPattern(layout, seq, captureTimeMs) });
+      encodeMs.push(performance.now() - start);
+    }
+    const sorted = encodeMs.slice(1).sort((a, b) => a - b);
+    console.log(`x264 superfast 720p, frame in → AU out: median ${sorted[4]!.toFixed(1)} ms, max ${sorted[8]!.toFixed(1)} ms (IDR ${encodeMs[0]!.toFixed(1)} ms)`);
     const decoded = await decodeToRgba(h.aus, 1280, 720);
     expect(decoded).toHaveLength(10);
     expect(decoded.map((rgba) => readStampFromRgba(rgba, 1280, 720))).toEqual(

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { readStampFromRgba } from './frame-stamp.js';
+import { formatClock, prepareTestPattern, renderTestPattern, sweepX } from './test-pattern.js';
+
+/** I420 → RGBA with BT.601 limited range, like a browser would show it. */
+function i420ToRgba(data: Buffer, w: number, h: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(w * h * 4);
+  const u0 = w * h, v0 = u0 + (w / 2) * (h / 2);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const c = (y >> 1) * (w / 2) + (x >> 1);
+      const Y = 1.164 * (data[y * w + x]! - 16), U = data[u0 + c]! - 128, V = data[v0 + c]! - 128;
+      out.set([Y + 1.596 * V, Y - 0.392 * U - 0.813 * V, Y + 2.017 * U, 255], (y * w + x) * 4);
+    }
+  }
+  return out;
+}
+
+describe('test pattern pictures', () => {
+  const layout = prepareTestPattern(1280, 720, 30);
+  const t = new Date(2025, 0, 2, 13, 4, 5, 678).getTime();
+
+  it('carries a readable stamp with seq and floored capture time', () => {
+    const f = renderTestPattern(layout, 4242, t + 0.6);
+    expect(readStampFromRgba(i420ToRgba(f, 1280, 720), 1280, 720)).toEqual({ seq: 4242, timeMs: t });
+  });
+
+  it('formats the wall clock as HH:MM:SS.mmm', () => {
+    expect(formatClock(t)).toBe('13:04:05.678');
+  });
+
+  it('moves: the sweep bar and the clock differ between frames 0.5 s apart', () => {
+    const a = renderTestPattern(layout, 0, t);
+    const b = renderTestPattern(layout, 15, t + 500);
+    expect(sweepX(1280, 32, t)).not.toBe(sweepX(1280, 32, t + 500));
+    const strip = (f: Buffer): Buffer => f.subarray(layout.stripTop * 1280 + 640 * 0, (layout.stripTop + 1) * 1280);
+    expect(strip(a).equals(strip(b))).toBe(false);
+    const clockRows = (f: Buffer): Buffer => f.subarray(layout.clockTop * 1280, layout.labelTop * 1280);
+    expect(clockRows(a).equals(clockRows(b))).toBe(false);
+    // Bars and label are static.
+    expect(a.subarray(layout.barsTop * 1280, 720 * 1280).equals(b.subarray(layout.barsTop * 1280, 720 * 1280))).toBe(true);
+  });
+
+  it('returns a fresh buffer each frame and never mutates the background', () => {
+    const before = Buffer.from(layout.background);
+    const a = renderTestPattern(layout, 1, t);
+    const b = renderTestPattern(layout, 2, t + 33);
+    expect(a).not.toBe(b);
+    expect(a.buffer).not.toBe(b.buffer);
+    expect(layout.background.equals(before)).toBe(true);
+    expect(a.length).toBe(1280 * 720 * 1.5);
+  });
+
+  it('draws 75 % colour bars: yellow then cyan chroma at the bottom', () => {
+    const f = renderTestPattern(layout, 0, t);
+    const u = (x: number, y: number): number => f[1280 * 720 + (y >> 1) * 640 + (x >> 1)]!;
+    expect(u(160 + 80, 700)).toBe(44); // yellow U
+    expect(u(320 + 80, 700)).toBe(156); // cyan U
+    expect(u(640, 10)).toBe(128); // stamp band chroma neutral
+  });
+
+  it('renders a 720p frame in a few ms (prints the measurement)', () => {
+    const n = 60;
+    for (let i = 0; i < 5; i++) renderTestPattern(layout, i, t); // warm up
+    const start = performance.now();
+    for (let i = 0; i < n; i++) renderTestPattern(layout, i, t + i * 33.3);
+    const msPerFrame = (performance.now() - start) / n;
+    console.log(`test pattern 1280x720: ${msPerFrame.toFixed(2)} ms/frame`);
+    expect(msPerFrame).toBeLessThan(15);
+  });
+
+  it('works at small and odd-multiple sizes', () => {
+    for (const [w, h] of [[320, 240], [640, 360], [1920, 1080]] as const) {
+      const l = prepareTestPattern(w, h, 25);
+      const f = renderTestPattern(l, 7, t);
+      expect(readStampFromRgba(i420ToRgba(f, w, h), w, h)).toEqual({ seq: 7, timeMs: t });
+    }
+  });
+});

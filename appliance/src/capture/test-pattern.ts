@@ -1,0 +1,105 @@
+/**
+ * The test pattern's pictures, as pure functions: a static background rendered once
+ * (colour bars, a label, a neutral band for the stamp) and a per-frame pass that copies
+ * it into a fresh Buffer and draws the moving parts (a sweeping bar, the wall clock,
+ * the frame counter, the frame stamp).
+ *
+ * Layout at 1280x720 (everything scales with the width):
+ *   y 0–31     frame stamp band (frame-stamp.ts), chroma neutral
+ *   y 40–80    "HH:MM:SS.mmm" wall clock (local time) and "#<seq>", white on black
+ *   y ~96      static label "sonobox test pattern 1280×720@30"
+ *   next ~1/6  dark strip with a white bar sweeping left to right once per 2 s
+ *   the rest   eight 75 % colour bars (BT.601 limited range)
+ */
+import { drawText, fillRect, LINE_HEIGHT } from './bitmap-font.js';
+import { writeStamp, stampBandHeight } from './frame-stamp.js';
+import { i420Size } from './raw-frame.js';
+
+/** 75 % bars, BT.601 limited range: white, yellow, cyan, green, magenta, red, blue, black. */
+const BARS: ReadonlyArray<readonly [number, number, number]> = [
+  [180, 128, 128], [162, 44, 142], [131, 156, 44], [112, 72, 58],
+  [84, 184, 198], [65, 100, 212], [35, 212, 114], [16, 128, 128],
+];
+const BACKGROUND_Y = 40;
+const STRIP_Y = 60;
+const SWEEP_PERIOD_MS = 2_000;
+
+export interface TestPatternLayout {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** Font scale of the clock and counter. */
+  readonly scale: number;
+  readonly clockTop: number;
+  readonly labelTop: number;
+  readonly stripTop: number;
+  readonly stripHeight: number;
+  readonly barsTop: number;
+  /** Static picture every frame starts from. Never mutated after prepare. */
+  readonly background: Buffer;
+}
+
+/** Fills a rectangle of an I420 picture with one colour (x, y, w, h even for exact chroma). */
+export function fillI420(data: Buffer, width: number, height: number, x: number, y: number, w: number, h: number, yuv: readonly [number, number, number]): void {
+  const cw = width / 2, ch = height / 2;
+  fillRect(data, width, height, x, y, w, h, yuv[0]);
+  const u = data.subarray(width * height, width * height + cw * ch);
+  const v = data.subarray(width * height + cw * ch);
+  fillRect(u, cw, ch, x / 2, y / 2, w / 2, h / 2, yuv[1]);
+  fillRect(v, cw, ch, x / 2, y / 2, w / 2, h / 2, yuv[2]);
+}
+
+/** Renders the static parts once for a size. */
+export function prepareTestPattern(width: number, height: number, fps: number): TestPatternLayout {
+  const background = Buffer.alloc(i420Size(width, height), 128);
+  background.fill(BACKGROUND_Y, 0, width * height);
+  const scale = Math.max(1, Math.round(width / 320));
+  const band = stampBandHeight(width);
+  const clockTop = band + 2 * scale;
+  const labelTop = clockTop + (LINE_HEIGHT + 2) * scale;
+  const labelScale = Math.max(1, Math.round(scale / 2));
+  const stripTop = even(labelTop + (LINE_HEIGHT + 2) * labelScale);
+  const stripHeight = even(Math.max(2, Math.round(height / 6)));
+  const barsTop = Math.min(height, stripTop + stripHeight);
+  drawText(background, width, height, 2 * scale, labelTop, `sonobox test pattern ${width}×${height}@${fps}`, { scale: labelScale, value: 180 });
+  fillI420(background, width, height, 0, stripTop, width, stripHeight, [STRIP_Y, 128, 128]);
+  for (let i = 0; i < BARS.length; i++) {
+    const x0 = even((i * width) / BARS.length);
+    const x1 = even(((i + 1) * width) / BARS.length);
+    fillI420(background, width, height, x0, barsTop, x1 - x0, height - barsTop, BARS[i]!);
+  }
+  return { width, height, fps, scale, clockTop, labelTop, stripTop, stripHeight, barsTop, background };
+}
+
+function even(n: number): number {
+  return 2 * Math.floor(n / 2);
+}
+
+/** "HH:MM:SS.mmm" in local time. */
+export function formatClock(timeMs: number): string {
+  const d = new Date(timeMs);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
+/** Left edge of the sweeping bar for a capture time: one pass per SWEEP_PERIOD_MS. */
+export function sweepX(width: number, barWidth: number, timeMs: number): number {
+  const phase = (timeMs % SWEEP_PERIOD_MS) / SWEEP_PERIOD_MS;
+  return Math.floor(phase * (width - barWidth));
+}
+
+/**
+ * One test-pattern picture in a fresh Buffer: the background plus the moving parts for
+ * this frame number and capture time. The buffer is never touched again by the pattern.
+ */
+export function renderTestPattern(layout: TestPatternLayout, seq: number, captureTimeMs: number): Buffer {
+  const { width, height, scale } = layout;
+  const data = Buffer.allocUnsafe(layout.background.length);
+  layout.background.copy(data);
+  const barWidth = even(Math.max(2, width / 40));
+  fillRect(data, width, height, sweepX(width, barWidth, captureTimeMs), layout.stripTop, barWidth, layout.stripHeight, 235);
+  const x = drawText(data, width, height, 2 * scale, layout.clockTop, formatClock(captureTimeMs), { scale, background: 16 });
+  drawText(data, width, height, x + 4 * scale, layout.clockTop, `#${String(seq).padStart(6, '0')}`, { scale, background: 16 });
+  writeStamp(data, width, height, { seq, timeMs: captureTimeMs });
+  return data;
+}
