@@ -19,7 +19,7 @@ export interface Messages {
   noSignalTitle: string;
   checkHdmi: string;
   endedTitle: string;
-  endedBy: Record<'button' | 'max-duration' | 'no-viewer' | 'error', string>;
+  endedBy: Record<'button' | 'max-duration' | 'no-viewer' | 'other', string>;
   noDeviceTitle: string;
   captureErrorTitle: string;
   replugDongle: string;
@@ -42,7 +42,7 @@ const en: Messages = {
     button: 'Ended with the button',
     'max-duration': 'Time limit reached',
     'no-viewer': 'No one was watching',
-    error: 'Ended after a problem',
+    other: 'The session was closed',
   },
   noDeviceTitle: 'Capture dongle not found',
   captureErrorTitle: 'The capture stopped working',
@@ -66,7 +66,7 @@ const fr: Messages = {
     button: 'Terminée avec le bouton',
     'max-duration': 'Durée maximale atteinte',
     'no-viewer': 'Personne ne regardait',
-    error: 'Terminée après un problème',
+    other: 'La séance a été fermée',
   },
   noDeviceTitle: 'Boîtier de capture introuvable',
   captureErrorTitle: 'La capture ne fonctionne plus',

@@ -7,7 +7,7 @@ import type { Align, Box, FitOptions, TextLayout } from './text-layout.js';
 import { drawLayout, fitText } from './text-layout.js';
 
 /** Why a session ended; shown on the 'ended' screen. */
-export type EndReason = 'button' | 'max-duration' | 'no-viewer' | 'error';
+export type EndReason = 'button' | 'max-duration' | 'no-viewer' | 'other';
 
 /** What the capture problem is, for the 'error' screen. */
 export type CartProblem = 'no-device' | 'capture-error';
@@ -119,7 +119,7 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
       const [who, time, , hint] = bands([0.3, 0.38, 0.04, 0.28]) as [Box, Box, Box, Box];
       text(t.viewers(state.viewers), who, colors.white, headline);
       text(formatElapsed(state.elapsedMs), time, colors.ok, { bold: true, maxCellHeight: Math.floor(H / 3) });
-      const more = state.maxViewers > 1 && state.viewers < state.maxViewers ? `${t.anotherLink}\n` : '';
+      const more = state.viewers < state.maxViewers ? `${t.anotherLink}\n` : '';
       text(more + t.holdToEnd, hint, colors.muted, line);
       break;
     }

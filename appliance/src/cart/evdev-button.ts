@@ -1,0 +1,165 @@
+import { createReadStream, existsSync, type ReadStream } from 'node:fs';
+import type { ButtonAction, PressTiming } from './button.js';
+import { defaultPressTiming, PressClassifier } from './button.js';
+import { EV_KEY, InputEventParser, keyCodes } from './evdev.js';
+
+/**
+ * Button is the cart's one control: it reports 'share' (short press) and 'end' (long
+ * press). The evdev implementation reads a Linux input device; the terminal one maps
+ * keys in dev mode.
+ */
+export interface Button {
+  readonly description: string;
+  start(onAction: (action: ButtonAction) => void): void;
+  stop(): void;
+}
+
+/** Where the cart button is read from, and which key it sends. */
+export interface EvdevButtonOptions {
+  /** The udev name sonobox gives the button (udev rule: SYMLINK+="sonobox/button"). */
+  readonly path: string;
+  /**
+   * EV_KEY code to react to; others are ignored. Default KEY_ENTER (28): what USB foot
+   * pedals and one-key keypads send out of the box; a gpio-keys button in the device tree
+   * should declare `linux,code = <28>` too (or set cart.buttonKeyCode).
+   */
+  readonly keyCode?: number;
+  readonly timing?: PressTiming;
+  /** How often to look for the device while it is missing, ms. */
+  readonly retryMs?: number;
+  readonly log?: { info(msg: string): void; warn(msg: string): void };
+  /** Monotonic ms; injectable for tests. */
+  readonly now?: () => number;
+}
+
+export const defaultButtonDevice = '/dev/sonobox/button';
+export const defaultButtonKeyCode = keyCodes.KEY_ENTER;
+
+/**
+ * EvdevButton reads struct input_event records from a device node (or, in tests, a FIFO
+ * receiving the same bytes). When the node disappears (USB unplug: ENODEV, or ENOENT on
+ * open) or the stream ends (the FIFO writer closed), it waits for the node and reopens;
+ * a press in progress at that moment is dropped, never turned into an action.
+ */
+export class EvdevButton implements Button {
+  readonly description: string;
+  private readonly parser = new InputEventParser();
+  private readonly classifier: PressClassifier;
+  private readonly keyCode: number;
+  private readonly now: () => number;
+  private stream: ReadStream | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private missingReported = false;
+  private onAction: (a: ButtonAction) => void = () => {};
+
+  constructor(private readonly opts: EvdevButtonOptions) {
+    this.keyCode = opts.keyCode ?? defaultButtonKeyCode;
+    this.classifier = new PressClassifier(opts.timing ?? defaultPressTiming);
+    this.now = opts.now ?? (() => performance.now());
+    this.description = `button ${opts.path} (key code ${this.keyCode})`;
+  }
+
+  start(onAction: (action: ButtonAction) => void): void {
+    this.onAction = onAction;
+    this.stopped = false;
+    this.open();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.retry);
+    this.stream?.destroy();
+    this.stream = undefined;
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    if (!existsSync(this.opts.path)) return this.waitForDevice();
+    const stream = createReadStream(this.opts.path, { highWaterMark: 24 * 64 });
+    this.stream = stream;
+    stream.on('open', () => {
+      if (this.missingReported) this.opts.log?.info(`Button ${this.opts.path} is back`);
+      this.missingReported = false;
+    });
+    stream.on('data', (chunk) => this.onBytes(chunk as Buffer));
+    stream.on('error', () => this.lost(stream));
+    stream.on('end', () => this.lost(stream));
+  }
+
+  private lost(stream: ReadStream): void {
+    if (this.stream !== stream) return;
+    stream.destroy();
+    this.stream = undefined;
+    this.parser.reset();
+    this.classifier.reset();
+    clearTimeout(this.timer);
+    this.waitForDevice();
+  }
+
+  private waitForDevice(): void {
+    if (this.stopped) return;
+    if (!this.missingReported) {
+      this.opts.log?.warn(`Button ${this.opts.path} is missing or was unplugged; waiting for it to return`);
+      this.missingReported = true;
+    }
+    this.retry = setTimeout(() => this.open(), this.opts.retryMs ?? 500);
+    this.retry.unref();
+  }
+
+  private onBytes(chunk: Buffer): void {
+    for (const e of this.parser.processInput(chunk)) {
+      if (e.type === EV_KEY && e.code === this.keyCode) this.emit(this.classifier.processInput(e.value, this.now()));
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    const at = this.classifier.nextDeadline();
+    if (at === undefined || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.emit(this.classifier.tick(this.now()));
+      this.arm();
+    }, Math.max(0, at - this.now()));
+  }
+
+  private emit(actions: ButtonAction[]): void {
+    for (const a of actions) this.onAction(a);
+  }
+}
+
+/**
+ * TerminalButton is the dev-mode button: in a terminal, space or Enter is a short press
+ * and `e` a long press. Ctrl-C still interrupts. Does nothing when stdin is not a TTY.
+ */
+export class TerminalButton implements Button {
+  readonly description = 'terminal keys (space: share, e: end)';
+  private listener: ((data: Buffer) => void) | undefined;
+
+  constructor(private readonly input: NodeJS.ReadStream = process.stdin) {}
+
+  start(onAction: (action: ButtonAction) => void): void {
+    if (!this.input.isTTY) return;
+    this.input.setRawMode(true);
+    this.input.resume();
+    this.listener = (data) => {
+      for (const ch of data.toString('utf8')) {
+        if (ch === ' ' || ch === '\r') onAction('share');
+        else if (ch === 'e' || ch === 'E') onAction('end');
+        else if (ch === '\u0003') process.kill(process.pid, 'SIGINT');
+      }
+    };
+    this.input.on('data', this.listener);
+  }
+
+  stop(): void {
+    if (!this.listener) return;
+    this.input.off('data', this.listener);
+    this.listener = undefined;
+    this.input.setRawMode(false);
+    this.input.pause();
+  }
+}
