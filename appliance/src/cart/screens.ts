@@ -100,7 +100,9 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
     case 'sharing': {
       canvas = createCanvas(W, H, colors.paper);
       const portrait = H > W;
-      const side = portrait ? W : H;
+      // The QR gets the largest square that still leaves the text 10 small characters of width.
+      const minText = 10 * 8 + m;
+      const side = portrait ? Math.min(W, H - minText) : Math.min(H, W - minText);
       const qr = drawQr(canvas, state.link, { x: 0, y: 0, width: side, height: side }, 0x000000, colors.paper);
       // The quiet zone already gives the QR its margin; the text takes what is left.
       const col: Box = portrait
