@@ -71,11 +71,14 @@ class FakePeer implements PeerLike {
 }
 
 class FakeEvents implements EventSourceLike {
-  onmessage: ((event: { readonly data: unknown }) => void) | null = null;
+  private readonly listeners: Array<(event: { readonly data: unknown }) => void> = [];
   closed = false;
   constructor(readonly url: string) {}
+  addEventListener(_type: 'message', listener: (event: { readonly data: unknown }) => void): void {
+    this.listeners.push(listener);
+  }
   send(data: string): void {
-    this.onmessage?.({ data });
+    for (const l of this.listeners) l({ data });
   }
   close(): void {
     this.closed = true;

@@ -61,7 +61,7 @@ export interface PeerLike {
   close(): void;
 }
 export interface EventSourceLike {
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
   close(): void;
 }
 export interface Timers {
@@ -329,7 +329,7 @@ export class WhepClient {
     this.events?.close();
     const events = this.opts.createEventSource(url);
     this.events = events;
-    events.onmessage = (event) => {
+    events.addEventListener('message', (event) => {
       if (events !== this.events || typeof event.data !== 'string') return;
       let state: unknown;
       try {
@@ -338,7 +338,7 @@ export class WhepClient {
         return;
       }
       if (state === 'ended') this.dispatch({ type: 'session-ended' });
-    };
+    });
   }
 
   // --- state ---------------------------------------------------------------------

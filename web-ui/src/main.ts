@@ -1,0 +1,55 @@
+/**
+ * The viewer page's entry point (bundled to /assets/viewer.js): wires the browser's
+ * WebRTC, fetch and EventSource into a WhepClient and its snapshots into
+ * <sonobox-viewer>. For end-to-end tests the phase is mirrored on
+ * `document.body.dataset.state` (and `.reason` in error).
+ */
+import { fragment } from './capture-fragment.js'; // must stay the first import
+import { SonoboxViewer } from './sonobox-viewer.js';
+import { MESSAGES, pickLanguage } from './messages.js';
+import { WhepClient, type PeerLike, type ViewerSnapshot } from './whep-client.js';
+
+const lang = pickLanguage(navigator.language);
+document.documentElement.lang = lang;
+document.title = MESSAGES[lang].pageTitle;
+
+const viewer: SonoboxViewer =
+  document.querySelector('sonobox-viewer') ?? document.body.appendChild(new SonoboxViewer());
+viewer.lang = lang;
+
+function show(snapshot: ViewerSnapshot): void {
+  viewer.state = snapshot.phase;
+  viewer.reason = snapshot.reason;
+  viewer.stream = (snapshot.stream as MediaStream | null) ?? null;
+  document.body.dataset.state = snapshot.phase;
+  if (snapshot.reason) document.body.dataset.reason = snapshot.reason;
+  else delete document.body.dataset.reason;
+}
+
+function start(): void {
+  if (!fragment.ok) {
+    show({ phase: 'link-invalid', reason: null, stream: null });
+    return;
+  }
+  if (typeof RTCPeerConnection === 'undefined') {
+    show({ phase: 'error', reason: 'unsupported', stream: null });
+    return;
+  }
+  const client = new WhepClient({
+    link: fragment.link,
+    fetch: (url, init) => fetch(url, init),
+    // No iceServers: the box is on the same network, and no third party hears of us.
+    createPeerConnection: () => new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' }) as PeerLike,
+    videoCapabilities: () => RTCRtpReceiver.getCapabilities?.('video') ?? null,
+    createEventSource: (url) => new EventSource(url),
+    createStream: (track) => new MediaStream([track as MediaStreamTrack]),
+    timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as number) },
+  });
+  client.subscribe(show);
+  show(client.snapshot);
+  viewer.addEventListener('retry', () => client.retry());
+  addEventListener('pagehide', () => client.leave());
+  client.start();
+}
+
+start();

@@ -1,0 +1,112 @@
+/**
+ * Every word the parent reads, in English and French. Each problem says what to do
+ * next (STYLE rule 7), in plain words for someone who is not technical.
+ */
+import type { ErrorReason, ViewerPhase } from './viewer-state.js';
+
+export type Language = 'en' | 'fr';
+
+/** pickLanguage: French for any `fr*` tag (fr, fr-FR, fr-CA, …), English otherwise. */
+export function pickLanguage(tag: string | undefined): Language {
+  return tag?.toLowerCase().startsWith('fr') ? 'fr' : 'en';
+}
+
+export interface StatusText {
+  readonly title: string;
+  readonly detail: string;
+}
+
+export interface Messages {
+  readonly pageTitle: string;
+  readonly videoLabel: string;
+  readonly tryAgain: string;
+  readonly tapToPlay: string;
+  readonly enterFullscreen: string;
+  readonly exitFullscreen: string;
+  readonly phase: Record<Exclude<ViewerPhase, 'error'>, StatusText>;
+  readonly error: Record<ErrorReason, StatusText>;
+}
+
+const en: Messages = {
+  pageTitle: 'Live scan',
+  videoLabel: 'Live ultrasound video',
+  tryAgain: 'Try again',
+  tapToPlay: 'Tap to play',
+  enterFullscreen: 'Full screen',
+  exitFullscreen: 'Exit full screen',
+  phase: {
+    connecting: { title: 'Connecting to the scan…', detail: 'This takes a few seconds.' },
+    live: { title: 'Live', detail: '' },
+    reconnecting: { title: 'Connection lost. Reconnecting…', detail: 'Stay on the scan room’s Wi-Fi.' },
+    'link-invalid': {
+      title: 'This link has already been used or has expired.',
+      detail: 'Ask the sonographer for a new one.',
+    },
+    ended: { title: 'The session has ended', detail: 'Thank you for watching.' },
+  },
+  error: {
+    unsupported: {
+      title: 'This browser cannot play the scan video.',
+      detail: 'Open the link in Safari (iPhone) or Chrome (Android).',
+    },
+    rejected: {
+      title: 'The video could not start.',
+      detail: 'Tap Try again. If it keeps failing, ask the sonographer for a new link.',
+    },
+    unreachable: {
+      title: 'Cannot reach the scan box.',
+      detail: 'Make sure your phone is on the scan room’s Wi-Fi (not mobile data), then tap Try again.',
+    },
+    'fingerprint-mismatch': {
+      title: 'The video was blocked: this connection is not from the scan room’s box.',
+      detail: 'Please tell the sonographer.',
+    },
+    lost: { title: 'The video stopped.', detail: 'Ask the sonographer for a new link.' },
+  },
+};
+
+const fr: Messages = {
+  pageTitle: 'Échographie en direct',
+  videoLabel: 'Vidéo de l’échographie en direct',
+  tryAgain: 'Réessayer',
+  tapToPlay: 'Touchez pour lire',
+  enterFullscreen: 'Plein écran',
+  exitFullscreen: 'Quitter le plein écran',
+  phase: {
+    connecting: { title: 'Connexion à l’échographie…', detail: 'Cela prend quelques secondes.' },
+    live: { title: 'En direct', detail: '' },
+    reconnecting: { title: 'Connexion perdue. Reconnexion…', detail: 'Restez sur le Wi-Fi de la salle d’examen.' },
+    'link-invalid': {
+      title: 'Ce lien a déjà été utilisé ou a expiré.',
+      detail: 'Demandez-en un nouveau à l’échographiste.',
+    },
+    ended: { title: 'La séance est terminée', detail: 'Merci de l’avoir suivie.' },
+  },
+  error: {
+    unsupported: {
+      title: 'Ce navigateur ne peut pas lire la vidéo de l’échographie.',
+      detail: 'Ouvrez le lien dans Safari (iPhone) ou Chrome (Android).',
+    },
+    rejected: {
+      title: 'La vidéo n’a pas pu démarrer.',
+      detail: 'Touchez Réessayer. Si cela recommence, demandez un nouveau lien à l’échographiste.',
+    },
+    unreachable: {
+      title: 'Impossible de joindre le boîtier d’échographie.',
+      detail: 'Vérifiez que votre téléphone est sur le Wi-Fi de la salle d’examen (pas sur les données mobiles), puis touchez Réessayer.',
+    },
+    'fingerprint-mismatch': {
+      title: 'La vidéo a été bloquée : cette connexion ne vient pas du boîtier de la salle d’examen.',
+      detail: 'Prévenez l’échographiste.',
+    },
+    lost: { title: 'La vidéo s’est arrêtée.', detail: 'Demandez un nouveau lien à l’échographiste.' },
+  },
+};
+
+export const MESSAGES: Record<Language, Messages> = { en, fr };
+
+/** statusText: the banner for a phase (and, in `error`, its reason). */
+export function statusText(m: Messages, phase: ViewerPhase, reason: ErrorReason | null): StatusText {
+  if (phase === 'error') return m.error[reason ?? 'unreachable'];
+  return m.phase[phase];
+}

@@ -1,0 +1,219 @@
+/**
+ * <sonobox-viewer>: the page a parent opens on their phone. A pure view: main.ts sets
+ * `state`, `reason` and `stream` from the WhepClient; the element renders the video,
+ * one status banner (aria-live), "Try again" and full screen, and fires `retry`.
+ *
+ * It renders into light DOM, styled by /assets/viewer.css: under the page's CSP
+ * (no 'unsafe-inline') a shadow root's <style> fallback is blocked, and iOS 15 has no
+ * adoptedStyleSheets, so an external stylesheet is the one way that works everywhere.
+ * For tests: attributes `state` and `reason` on the element, `#video`, `#status`,
+ * `#retry`, `#fullscreen`, `#play`.
+ */
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { MESSAGES, statusText, type Messages } from './messages.js';
+import type { ErrorReason, ViewerPhase } from './viewer-state.js';
+
+/** iOS Safari: no element fullscreen on iPhone, only the video's own player. */
+type WebkitVideo = HTMLVideoElement & { webkitEnterFullscreen?: () => void };
+type WebkitElement = HTMLElement & { webkitRequestFullscreen?: () => void };
+type WebkitDocument = Document & {
+  webkitFullscreenElement?: Element | null;
+  webkitFullscreenEnabled?: boolean;
+  webkitExitFullscreen?: () => void;
+};
+
+/** Reasons where trying again can help; the others need a person. */
+const RETRYABLE: ReadonlySet<ErrorReason> = new Set(['rejected', 'unreachable']);
+
+export class SonoboxViewer extends LitElement {
+  static override properties = {
+    state: { type: String, reflect: true },
+    reason: { type: String, reflect: true },
+    lang: { type: String },
+    stream: { attribute: false },
+    needsTap: { state: true },
+    fullscreen: { state: true },
+  };
+
+  declare state: ViewerPhase;
+  declare reason: ErrorReason | null;
+  declare stream: MediaStream | null;
+  declare needsTap: boolean;
+  declare fullscreen: boolean;
+  private wakeLock: WakeLockSentinel | null = null;
+  private readonly onFullscreenChange = (): void => {
+    const doc = document as WebkitDocument;
+    this.fullscreen = Boolean(document.fullscreenElement ?? doc.webkitFullscreenElement);
+  };
+  private readonly onVisibility = (): void => void this.syncWakeLock();
+
+  constructor() {
+    super();
+    this.state = 'connecting';
+    this.reason = null;
+    this.stream = null;
+    this.needsTap = false;
+    this.fullscreen = false;
+  }
+
+  protected override createRenderRoot(): HTMLElement {
+    return this;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    document.addEventListener('fullscreenchange', this.onFullscreenChange);
+    document.addEventListener('webkitfullscreenchange', this.onFullscreenChange);
+    document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    document.removeEventListener('fullscreenchange', this.onFullscreenChange);
+    document.removeEventListener('webkitfullscreenchange', this.onFullscreenChange);
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    void this.wakeLock?.release().catch(() => undefined);
+  }
+
+  private get messages(): Messages {
+    return MESSAGES[this.lang === 'fr' ? 'fr' : 'en'];
+  }
+
+  private get video(): WebkitVideo | null {
+    return this.querySelector('video');
+  }
+
+  override render() {
+    const m = this.messages;
+    const text = statusText(m, this.state, this.reason);
+    const busy = this.state === 'connecting' || this.state === 'reconnecting';
+    const canRetry = this.state === 'error' && this.reason !== null && RETRYABLE.has(this.reason);
+    return html`
+      <video id="video" muted autoplay playsinline disablepictureinpicture aria-label=${m.videoLabel}></video>
+      <div id="status" class="status" role="status" aria-live="polite" aria-busy=${busy ? 'true' : 'false'}>
+        ${busy ? html`<span class="spinner" aria-hidden="true"></span>` : nothing}
+        ${this.state === 'live' ? html`<span class="live-dot" aria-hidden="true"></span>` : nothing}
+        <p class="status-title">${text.title}</p>
+        ${text.detail ? html`<p class="status-detail">${text.detail}</p>` : nothing}
+        ${canRetry ? html`<button id="retry" type="button" @click=${this.onRetry}>${m.tryAgain}</button>` : nothing}
+      </div>
+      ${this.needsTap && this.state === 'live'
+        ? html`<button id="play" type="button" @click=${this.onPlay}>${m.tapToPlay}</button>`
+        : nothing}
+      ${this.canFullscreen()
+        ? html`<button
+            id="fullscreen"
+            type="button"
+            aria-label=${this.fullscreen ? m.exitFullscreen : m.enterFullscreen}
+            aria-pressed=${this.fullscreen ? 'true' : 'false'}
+            @click=${this.toggleFullscreen}
+          >
+            <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">
+              <path
+                fill="none"
+                stroke="currentColor"
+                stroke-width="2"
+                stroke-linecap="round"
+                d=${this.fullscreen
+                  ? 'M9 4v5H4M15 4v5h5M9 20v-5H4M15 20v-5h5'
+                  : 'M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5'}
+              />
+            </svg>
+          </button>`
+        : nothing}
+    `;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    const video = this.video;
+    if (video && changed.has('stream') && video.srcObject !== this.stream) {
+      video.srcObject = this.stream;
+      if (this.stream) this.play();
+    }
+    if (changed.has('state')) {
+      if (this.state !== 'live' && this.state !== 'reconnecting' && this.state !== 'connecting' && video) {
+        video.srcObject = null; // nothing more will come; show the plain dark stage
+      }
+      void this.syncWakeLock();
+    }
+  }
+
+  private play(): void {
+    const video = this.video;
+    if (!video) return;
+    // Muted inline autoplay is allowed on phones, except e.g. iOS Low Power Mode: then
+    // the parent taps once.
+    video.play().then(
+      () => (this.needsTap = false),
+      () => (this.needsTap = true),
+    );
+  }
+
+  private readonly onPlay = (): void => this.play();
+
+  private readonly onRetry = (): void => {
+    this.dispatchEvent(new CustomEvent('retry', { bubbles: true, composed: true }));
+  };
+
+  private canFullscreen(): boolean {
+    const doc = document as WebkitDocument;
+    return Boolean(
+      document.fullscreenEnabled || doc.webkitFullscreenEnabled || 'webkitEnterFullscreen' in HTMLVideoElement.prototype,
+    );
+  }
+
+  private readonly toggleFullscreen = (): void => {
+    const doc = document as WebkitDocument;
+    if (document.fullscreenElement) {
+      void document.exitFullscreen().catch(() => undefined);
+      return;
+    }
+    if (doc.webkitFullscreenElement) {
+      doc.webkitExitFullscreen?.();
+      return;
+    }
+    // The whole element goes full screen so the status banner stays visible over the video.
+    const self = this as WebkitElement;
+    if (document.fullscreenEnabled && self.requestFullscreen) {
+      self.requestFullscreen({ navigationUI: 'hide' }).then(
+        () => this.lockLandscape(),
+        () => this.video?.webkitEnterFullscreen?.(),
+      );
+    } else if (doc.webkitFullscreenEnabled && self.webkitRequestFullscreen) {
+      self.webkitRequestFullscreen();
+    } else {
+      this.video?.webkitEnterFullscreen?.(); // iPhone
+    }
+  };
+
+  /** Scanners output landscape video; turning the phone is optional, so failures are fine. */
+  private lockLandscape(): void {
+    const orientation = screen.orientation as ScreenOrientation & { lock?: (o: string) => Promise<void> };
+    orientation?.lock?.('landscape').catch(() => undefined);
+  }
+
+  /** Keeps the phone screen on while the scan is live (Screen Wake Lock API). */
+  private async syncWakeLock(): Promise<void> {
+    const want = this.state === 'live' && document.visibilityState === 'visible';
+    if (want && this.wakeLock === null && 'wakeLock' in navigator) {
+      try {
+        this.wakeLock = await navigator.wakeLock.request('screen');
+        this.wakeLock.addEventListener('release', () => (this.wakeLock = null));
+      } catch {
+        // Not allowed (battery saver, permissions policy): the screen may dim, nothing worse.
+      }
+    } else if (!want && this.wakeLock !== null) {
+      const lock = this.wakeLock;
+      this.wakeLock = null;
+      await lock.release().catch(() => undefined);
+    }
+  }
+}
+
+customElements.define('sonobox-viewer', SonoboxViewer);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'sonobox-viewer': SonoboxViewer;
+  }
+}
