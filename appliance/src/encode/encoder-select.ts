@@ -1,0 +1,16 @@
+/**
+ * createEncoder: the H264Encoder a BoardProbe calls for. The composition root (main.ts)
+ * probes once, logs probe.encoder.reason, shows it in /api/status, and calls this.
+ */
+import type { BoardProbe } from './board-probe.js';
+import type { EncoderSettings, H264Encoder } from './h264-encoder.js';
+import { SoftwareEncoder } from './software-encoder.js';
+import { V4l2M2mEncoder } from './v4l2-m2m-encoder.js';
+
+export function createEncoder(probe: BoardProbe, settings: EncoderSettings, logger?: (line: string) => void): H264Encoder {
+  const log = logger ?? (() => {});
+  if (probe.encoder.kind === 'v4l2-m2m' && probe.encoder.device) {
+    return new V4l2M2mEncoder({ device: probe.encoder.device, settings, codec: 'h264', log });
+  }
+  return new SoftwareEncoder({ settings, log });
+}

@@ -1,0 +1,97 @@
+/**
+ * Which V4L2 controls the M2M encoder sets, and to what: pure planning, no I/O.
+ *
+ * The low-latency H.264 set follows uStreamer's M2M encoder (35–50 ms glass to glass on a
+ * Pi 4): CBR at the configured bitrate, Constrained Baseline (no B-frames, what every
+ * phone decodes in hardware), a level that fits the size and rate, an IDR every
+ * keyframeInterval frames, SPS/PPS repeated before every IDR so a viewer can join at any
+ * IDR, and QP bounded to 16..32 so a scene cut neither floods nor smears.
+ * The FWHT set (vicodec, for the emulated tests) is the same flow with the only control
+ * vicodec has that means the same thing: the GOP size.
+ */
+import { BitrateMode, Cid, H264LevelCode, H264Profile } from '../v4l2/m2m-abi.js';
+import type { ControlInfo } from '../v4l2/m2m-abi.js';
+import type { EncoderSettings } from './h264-encoder.js';
+
+/** The coded format the CAPTURE queue produces. */
+export type M2mCodec = 'h264' | 'fwht';
+
+export interface PlannedControl {
+  readonly id: number;
+  /** The macro name from v4l2-controls.h, for the log. */
+  readonly name: string;
+  readonly value: number;
+}
+
+/**
+ * H.264 Table A-1 limits for the levels we may choose: max macroblocks per second, max
+ * frame size in macroblocks, max video bitrate for Baseline (kbit/s).
+ */
+const LEVELS: readonly { level: string; maxMbps: number; maxFs: number; maxKbps: number }[] = [
+  { level: '4.0', maxMbps: 245_760, maxFs: 8_192, maxKbps: 20_000 },
+  { level: '4.1', maxMbps: 245_760, maxFs: 8_192, maxKbps: 50_000 },
+  { level: '4.2', maxMbps: 522_240, maxFs: 8_704, maxKbps: 50_000 },
+  { level: '5.0', maxMbps: 589_824, maxFs: 22_080, maxKbps: 135_000 },
+  { level: '5.1', maxMbps: 983_040, maxFs: 36_864, maxKbps: 240_000 },
+  { level: '5.2', maxMbps: 2_073_600, maxFs: 36_864, maxKbps: 240_000 },
+];
+
+/**
+ * The H.264 level for a picture size, frame rate and bitrate: the lowest of Table A-1
+ * from 4.0 up whose limits hold (4.0 for anything up to 1080p30 at ≤ 20 Mbit/s, 4.2 for
+ * 1080p60). 4.0 is the floor on purpose: lower levels only constrain, and uStreamer and
+ * the Pi firmware are tested there. Returns '5.2' when nothing fits (the encoder decides).
+ */
+export function h264Level(width: number, height: number, fps: number, bitrateBps = 0): string {
+  const mbs = Math.ceil(width / 16) * Math.ceil(height / 16);
+  const mbps = mbs * fps;
+  const fit = LEVELS.find((l) => mbs <= l.maxFs && mbps <= l.maxMbps && bitrateBps <= l.maxKbps * 1000);
+  return fit?.level ?? '5.2';
+}
+
+/** The controls we want for a codec and settings, in the order they are set. */
+export function planControls(codec: M2mCodec, s: EncoderSettings): PlannedControl[] {
+  const gop = Math.max(1, Math.round(s.keyframeInterval));
+  if (codec === 'fwht') return [{ id: Cid.gopSize, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: gop }];
+  const level = h264Level(s.width, s.height, s.fps, s.bitrateBps);
+  return [
+    { id: Cid.bFrames, name: 'V4L2_CID_MPEG_VIDEO_B_FRAMES', value: 0 },
+    { id: Cid.bitrateMode, name: 'V4L2_CID_MPEG_VIDEO_BITRATE_MODE', value: BitrateMode.cbr },
+    { id: Cid.bitrate, name: 'V4L2_CID_MPEG_VIDEO_BITRATE', value: s.bitrateBps },
+    { id: Cid.h264Profile, name: 'V4L2_CID_MPEG_VIDEO_H264_PROFILE', value: H264Profile.constrainedBaseline },
+    { id: Cid.h264Level, name: 'V4L2_CID_MPEG_VIDEO_H264_LEVEL', value: H264LevelCode[level]! },
+    { id: Cid.h264IPeriod, name: 'V4L2_CID_MPEG_VIDEO_H264_I_PERIOD', value: gop },
+    { id: Cid.gopSize, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: gop },
+    { id: Cid.repeatSeqHeader, name: 'V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER', value: 1 },
+    { id: Cid.prependSpsPpsToIdr, name: 'V4L2_CID_MPEG_VIDEO_PREPEND_SPSPPS_TO_IDR', value: 1 },
+    { id: Cid.h264MinQp, name: 'V4L2_CID_MPEG_VIDEO_H264_MIN_QP', value: 16 },
+    { id: Cid.h264MaxQp, name: 'V4L2_CID_MPEG_VIDEO_H264_MAX_QP', value: 32 },
+  ];
+}
+
+export interface ControlDecision {
+  readonly apply: readonly PlannedControl[];
+  /** One log line each: what was skipped or clamped, and why. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * Meets the plan with what the driver has (QUERYCTRL answers, undefined = no such control):
+ * missing controls are skipped, values outside the driver's range are clamped (menus
+ * included: a menu's range is its item indices). Each skip or clamp gives one note.
+ */
+export function resolveControls(plan: readonly PlannedControl[], lookup: (id: number) => ControlInfo | undefined, driver: string): ControlDecision {
+  const apply: PlannedControl[] = [];
+  const notes: string[] = [];
+  for (const c of plan) {
+    const info = lookup(c.id);
+    if (!info) {
+      notes.push(`${driver} has no ${c.name}; leaving the driver's default`);
+      continue;
+    }
+    const value = Math.min(info.maximum, Math.max(info.minimum, c.value));
+    if (value !== c.value) notes.push(`${driver} limits ${c.name} to ${info.minimum}..${info.maximum}; using ${value} instead of ${c.value}`);
+    apply.push({ ...c, value });
+  }
+  return { apply, notes };
+}

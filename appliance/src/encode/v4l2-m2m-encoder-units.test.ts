@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { InFlightFrames, parseFwhtHeader, splitAnnexB, toAccessUnit } from './v4l2-m2m-encoder-units.js';
+
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+// SPS (67 …), PPS (68 …), IDR slice (65 …) as an encoder writes them: 4-byte start codes, then a 3-byte one.
+const idrAu = hex('00000001 6742c01f 00000001 68ce3c80 000001 65888400 ff');
+const pSlice = hex('00000001 419a0020');
+
+describe('splitAnnexB', () => {
+  it.each([
+    ['SPS+PPS+IDR, mixed start codes', idrAu, ['6742c01f', '68ce3c80', '65888400ff']],
+    ['one P slice', pSlice, ['419a0020']],
+    ['trailing zero bytes dropped', hex('00000001 419a00 0000'), ['419a']],
+    ['no start code: nothing', hex('419a0020'), []],
+    ['empty', Buffer.alloc(0), []],
+  ])('%s', (_n, input, want) => expect(splitAnnexB(input).map((b) => b.toString('hex'))).toEqual(want));
+
+  it('copies out of the driver buffer', () => {
+    const src = Buffer.from(pSlice);
+    const [nal] = splitAnnexB(src);
+    src.fill(0);
+    expect(nal!.toString('hex')).toBe('419a0020');
+  });
+});
+
+/** A vicodec FWHT header: magic, version 3, 640x480, flags, colorspace…quantization, size. */
+function fwht(iFrame: boolean): Buffer {
+  const h = Buffer.alloc(44 + 4);
+  h.writeUInt32BE(0x4f4f4f4f, 0);
+  h.writeUInt32BE(0xffffffff, 4);
+  h.writeUInt32BE(3, 8);
+  h.writeUInt32BE(640, 12);
+  h.writeUInt32BE(480, 16);
+  h.writeUInt32BE((iFrame ? 1 << 10 : 0) | (2 << 16) | (1 << 19), 20);
+  h.writeUInt32BE(4, 40);
+  return h;
+}
+
+describe('FWHT header and access units', () => {
+  it('parses the header and the I-frame flag', () => {
+    expect(parseFwhtHeader(fwht(true))).toMatchObject({ version: 3, width: 640, height: 480, size: 4, iFrame: true });
+    expect(parseFwhtHeader(fwht(false))?.iFrame).toBe(false);
+    expect(parseFwhtHeader(Buffer.alloc(44))).toBeUndefined();
+  });
+  it.each([
+    ['h264 IDR unit', 'h264' as const, idrAu, true, 3],
+    ['h264 P unit', 'h264' as const, pSlice, false, 1],
+    ['fwht I-frame, one opaque unit', 'fwht' as const, fwht(true), true, 1],
+    ['fwht P-frame', 'fwht' as const, fwht(false), false, 1],
+  ])('%s', (_n, codec, payload, keyframe, n) => {
+    const au = toAccessUnit(codec, payload, { seq: 7, captureTimeMs: 1234.5 });
+    expect(au).toMatchObject({ keyframe, seq: 7, captureTimeMs: 1234.5 });
+    expect(au!.nalus).toHaveLength(n);
+  });
+  it('empty payload → no unit', () => expect(toAccessUnit('fwht', Buffer.alloc(0), { seq: 0, captureTimeMs: 0 })).toBeUndefined());
+});
+
+describe('InFlightFrames: timestamps tie CAPTURE buffers to frames', () => {
+  it('stamps in µs, looks up once, nudges collisions by 1 µs', () => {
+    const f = new InFlightFrames();
+    const a = f.add({ seq: 1, captureTimeMs: 1_700_000_000_123.4567 });
+    const b = f.add({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
+    expect(a).toBe(1_700_000_000_123_457n);
+    expect(b).toBe(a + 1n);
+    expect(f.take(b)).toEqual({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
+    expect(f.take(b)).toBeUndefined();
+    expect(f.size).toBe(1);
+  });
+});
