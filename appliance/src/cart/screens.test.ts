@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Canvas } from './canvas.js';
 import { FramebufferDisplay } from './framebuffer-display.js';
@@ -14,6 +14,9 @@ import { renderScreen, renderScreenDetailed } from './screens.js';
 
 // Regenerate the goldens after an intended change: UPDATE_GOLDEN=1 npx vitest run appliance/src/cart/screens.test.ts
 const update = process.env.UPDATE_GOLDEN === '1';
+// jsqr is CommonJS with an ES-style `default` in its typings; take whichever is the function.
+type JsQR = typeof jsQRModule.default;
+const jsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModule) as JsQR;
 const goldenDir = join(import.meta.dirname, 'test/golden');
 
 // The longest link the box makes: worst-case IPv4 host, 32-byte base64url token (43 chars).
