@@ -1,0 +1,253 @@
+/**
+ * V4l2Source: the HDMI dongle (or any V4L2 capture node) as a FrameSource.
+ *
+ * Lifecycle, one async loop: find the device → open → (HDMI bridge: wait for DV timings
+ * to lock) → negotiate a mode → map buffers → stream, converting each frame to I420. Any
+ * trouble becomes a SourceCondition (logged once per change) and the loop goes back to
+ * the start after a short wait, so it recovers by itself within ~retryMs of the device or
+ * the signal returning:
+ *   open fails / DQBUF ENODEV        → 'no-device' (node polled every retryMs until it is back)
+ *   QUERY_DV_TIMINGS ENOLINK/ENOLCK/ERANGE → 'no-signal' / 'no-sync' / 'out-of-range'
+ *   no frame for frameTimeoutMs      → 'no-signal' (UVC dongles just stop sending)
+ *   anything else                    → 'error' with the reason, retried
+ * The device reappearing is detected by a bounded poll (existsSync + open every retryMs)
+ * rather than fs.watch: inotify on devtmpfs misses nodes created before the watch and
+ * needs a second code path anyway for "node exists but device not ready yet".
+ */
+import { existsSync } from 'node:fs';
+import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
+import { captureClockMs, i420Size } from './raw-frame.js';
+import { chooseMode, type ChosenMode } from './v4l2-mode.js';
+import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
+import { CaptureDevice, type ActiveFormat } from '../v4l2/v4l2-capture-device.js';
+import { MmapCaptureQueue } from '../v4l2/v4l2-buffer-queue.js';
+import { errnoOf } from '../v4l2/v4l2-binding.js';
+import { dvConditionFromErrno, errnoName, isDeviceGone } from '../v4l2/v4l2-errno.js';
+import { findCaptureDevice, type DiscoveryOptions } from '../v4l2/v4l2-discovery.js';
+
+export interface V4l2SourceOptions {
+  /** A device path, or 'auto': /dev/sonobox/capture, else a scanned UVC capture node. */
+  device: string;
+  width: number;
+  height: number;
+  fps: number;
+  /** Input to select before streaming (HDMI bridges, vivid); default: leave the current one. */
+  input?: number;
+  /** Discovery settings for 'auto' (tests accept vivid with drivers: ['vivid']). */
+  discovery?: DiscoveryOptions;
+  bufferCount?: number; // default 4
+  /** No frame for this long while streaming → 'no-signal'. Default 2000 ms. */
+  frameTimeoutMs?: number;
+  /** Delay between attempts to find, open or lock onto the device. Default 250 ms. */
+  retryMs?: number;
+  /** One line per condition change and one for the chosen mode; default console.log. */
+  log?: (line: string) => void;
+}
+
+/** Why the streaming session ended without an exception: go round the loop again. */
+type SessionEnd = 'stopped' | 'renegotiate';
+
+class ConditionError extends Error {
+  constructor(
+    readonly condition: SourceCondition,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export class V4l2Source implements FrameSource {
+  readonly kind = 'v4l2';
+  readonly description: string;
+  private sink: FrameSink | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private condition: SourceCondition | undefined;
+  private loggedMode = '';
+  private seq = 0;
+  private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery'>> & Pick<V4l2SourceOptions, 'input' | 'discovery'>;
+
+  constructor(options: V4l2SourceOptions) {
+    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ...options };
+    this.description = `V4L2 capture ${options.device} ${options.width}x${options.height}@${options.fps}`;
+  }
+
+  /** The condition last reported to the sink (undefined before the first). */
+  get currentCondition(): SourceCondition | undefined {
+    return this.condition;
+  }
+
+  start(sink: FrameSink): void {
+    if (this.loop) throw new Error('V4l2Source.start() called twice; create a new source instead');
+    this.sink = sink;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      const path = this.o.device === 'auto' ? findCaptureDevice(this.o.discovery) : this.o.device;
+      if (!path || !existsSync(path)) {
+        this.setCondition('no-device', path ?? 'no capture device found');
+        await this.sleep(this.o.retryMs);
+        continue;
+      }
+      let dev: CaptureDevice;
+      try {
+        dev = CaptureDevice.open(path);
+      } catch (e) {
+        this.setCondition('no-device', `${path}: ${errnoName(errnoOf(e) ?? 0)}`);
+        await this.sleep(this.o.retryMs);
+        continue;
+      }
+      try {
+        await this.session(dev);
+      } catch (e) {
+        const errno = errnoOf(e);
+        if (e instanceof ConditionError) this.setCondition(e.condition, e.message);
+        else if (isDeviceGone(errno)) this.setCondition('no-device', `${path}: ${errnoName(errno!)}`);
+        else this.setCondition('error', e instanceof Error ? e.message : String(e));
+        await this.sleep(this.condition === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
+      } finally {
+        dev.close();
+      }
+    }
+  }
+
+  /** One open of the device: lock, negotiate, stream until trouble, stop or a format change. */
+  private async session(dev: CaptureDevice): Promise<SessionEnd> {
+    if (this.o.input !== undefined) dev.setInput(this.o.input);
+    const input = dev.enumInputs().find((i) => i.index === dev.getInput());
+    let want = { width: this.o.width, height: this.o.height, fps: this.o.fps };
+    if (input?.hasDvTimings) {
+      const t = this.lockDvTimings(dev);
+      if (!t) return 'renegotiate';
+      want = { width: t.width, height: t.height, fps: t.fps || this.o.fps };
+      dev.subscribeSourceChange();
+      dev.takeSourceChange(); // drop the change that led here
+    }
+    const mode = chooseMode(dev.enumModes(), dev.enumFormats(), want);
+    if (!mode) throw new ConditionError('error', `${dev.path} offers no format sonobox can convert (raw NV12/YUYV/UYVY/YU12 or MJPEG)`);
+    if (mode.pixfmt === 'MJPG') {
+      throw new ConditionError('error', `${dev.path} only offers MJPEG at ${mode.width}x${mode.height}; MJPEG decoding is not implemented yet — configure a size the dongle offers raw`);
+    }
+    const fmt = dev.setFormat(mode.pixfmt, mode.width, mode.height);
+    dev.setFps(mode.fps ?? want.fps);
+    this.logModeOnce(dev.path, mode, fmt);
+
+    const queue = MmapCaptureQueue.create(dev, this.o.bufferCount);
+    try {
+      queue.start();
+      return await this.stream(dev, queue, fmt, input?.hasDvTimings === true);
+    } finally {
+      queue.release();
+    }
+  }
+
+  /** Queries DV timings until they lock (then applies them) or stop; undefined when stopping. */
+  private lockDvTimings(dev: CaptureDevice): { width: number; height: number; fps: number } | undefined {
+    try {
+      return dev.setDvTimings();
+    } catch (e) {
+      const errno = errnoOf(e);
+      const cond = errno === undefined ? undefined : dvConditionFromErrno(errno);
+      if (!cond) throw e;
+      throw new ConditionError(cond, `${dev.path}: ${errnoName(errno!)} from VIDIOC_QUERY_DV_TIMINGS`);
+    }
+  }
+
+  private async stream(dev: CaptureDevice, queue: MmapCaptureQueue, fmt: ActiveFormat, dv: boolean): Promise<SessionEnd> {
+    const pixfmt = fmt.pixfmt as RawPixFmt;
+    const size = i420Size(fmt.width, fmt.height);
+    let lastFrameAt = performance.now();
+    while (!this.stopping) {
+      const buf = await queue.dequeue(200);
+      if (this.stopping) {
+        if (buf) queue.requeue(buf.index);
+        break;
+      }
+      if (dv && dev.takeSourceChange()) {
+        if (buf) queue.requeue(buf.index);
+        return 'renegotiate'; // signal lost or changed: re-query timings from the top
+      }
+      if (!buf) {
+        if (performance.now() - lastFrameAt > this.o.frameTimeoutMs) {
+          this.setCondition('no-signal', `${dev.path}: no frame for ${this.o.frameTimeoutMs} ms`);
+        }
+        continue;
+      }
+      lastFrameAt = performance.now();
+      let data: Buffer;
+      try {
+        data = toI420(pixfmt, buf.data, fmt.width, fmt.height, fmt.bytesperline, Buffer.allocUnsafe(size));
+      } catch (e) {
+        queue.requeue(buf.index);
+        this.setCondition('error', e instanceof Error ? e.message : String(e));
+        continue;
+      }
+      queue.requeue(buf.index);
+      this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
+      this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs: wallClockOf(buf.timestampUs), seq: this.seq++ });
+    }
+    return 'stopped';
+  }
+
+  private logModeOnce(path: string, mode: ChosenMode, fmt: ActiveFormat): void {
+    const line = `Capture ${path}: ${mode.why}; driver applied ${fmt.pixfmt} ${fmt.width}x${fmt.height}`;
+    if (line === this.loggedMode) return;
+    this.loggedMode = line;
+    this.o.log(line);
+  }
+
+  private setCondition(c: SourceCondition, detail: string): void {
+    if (c === this.condition) return;
+    this.condition = c;
+    this.o.log(conditionLine(c, detail));
+    this.sink?.onCondition(c, detail);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}
+
+/** One log line per condition, saying what to do about it. Never contains picture content. */
+export function conditionLine(c: SourceCondition, detail: string): string {
+  switch (c) {
+    case 'live':
+      return `Capture live (${detail})`;
+    case 'no-device':
+      return `Capture device missing or disappeared (${detail}); waiting for it to return — check the USB dongle`;
+    case 'no-signal':
+      return `Capture has no signal (${detail}); sending the slate — check the HDMI cable and that the scanner is on`;
+    case 'no-sync':
+      return `Capture signal is unstable, no sync (${detail}); sending the slate — check the HDMI cable`;
+    case 'out-of-range':
+      return `Capture signal is out of range (${detail}); sending the slate — set the scanner's video output to 1080p or 720p`;
+    case 'error':
+      return `Capture error (${detail}); retrying`;
+  }
+}
+
+/**
+ * Pure: a buffer's CLOCK_MONOTONIC timestamp (µs) as wall-clock ms on RawFrame's clock.
+ * Falls back to "now" when the timestamp is not plausibly monotonic-now (0, future, > 1 s old).
+ */
+export function wallClockOf(timestampUs: number, monoNowUs: number = Number(process.hrtime.bigint() / 1000n), wallNowMs: number = captureClockMs()): number {
+  const ageMs = (monoNowUs - timestampUs) / 1000;
+  return ageMs >= 0 && ageMs < 1000 ? wallNowMs - ageMs : wallNowMs;
+}
