@@ -1,0 +1,157 @@
+/**
+ * buildServer(deps): the box's one HTTP server, built but not listening (main.ts listens).
+ *
+ *   /whep…            WHEP and per-viewer events (whep-routes.ts)
+ *   POST /api/session   box only: start a session (or add a link) → 201 { link, expiresInS }
+ *   DELETE /api/session box only: end the session → 200
+ *   GET /api/status     counts and states only, never a token
+ *   GET /v              the viewer page (web-ui/dist/index.html); /assets/* beside it; / → /v
+ *
+ * Every response carries the security headers below; every error comes from error-table.ts.
+ * Request logging is off: the few meaningful events are logged by the routes and the
+ * session manager, through a logger that redacts tokens and addresses itself.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import type { SessionManager } from '../sessions/session-manager.js';
+import type { ViewerFactory } from '../webrtc/viewer-connection.js';
+import { HttpError, sendError, type ErrorCode } from './error-table.js';
+import { SDP_BODY_LIMIT, whepRoutes, type WhepLimits } from './whep-routes.js';
+
+export interface ServerDeps {
+  readonly sessions: SessionManager;
+  readonly viewers: ViewerFactory;
+  /** Source, encoder and anything else for GET /api/status; must hold no secret. */
+  readonly status: () => object;
+  /** Absolute path of web-ui/dist (index.html, assets/). */
+  readonly webUiDir: string;
+  /** Builds the link a phone opens from a fresh token (e.g. `http://host:8080/v#t=<token>`). */
+  readonly linkFor: (token: string) => string;
+  /** The redacting logger from system/logger.ts. */
+  readonly logger: FastifyBaseLogger;
+  /** Rate limits and SSE heartbeat; defaults suit a real cart. */
+  readonly limits?: Partial<WhepLimits>;
+}
+
+export const defaultLimits: WhepLimits = {
+  // A real viewer makes 1 POST, a few more on reloads and resumes; 30 leaves room for a
+  // bad network, while capping what one device can make the box do.
+  perAddressPerMinute: 30,
+  globalPerMinute: 120,
+  sseHeartbeatMs: 15_000,
+};
+
+/**
+ * Sent on every response. lit's styles use adoptedStyleSheets (constructed stylesheets are
+ * not subject to style-src), so the page needs no 'unsafe-inline'.
+ */
+export const securityHeaders = {
+  'content-security-policy': "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
+/** Socket and request timeouts, small because every legitimate request is small and local. */
+export const serverTimeouts = {
+  /** Idle socket; the SSE heartbeat keeps event streams under it. */
+  connectionTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  /** Whole request (headers + body) must arrive within this. */
+  requestTimeoutMs: 15_000,
+  headersTimeoutMs: 10_000,
+} as const;
+
+/** True for a peer on this machine (IPv4, IPv6, or IPv4-mapped loopback). */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+export function buildServer(deps: ServerDeps): FastifyInstance {
+  const limits: WhepLimits = { ...defaultLimits, ...deps.limits };
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // disableRequestLogging: no "incoming request"/"request completed" lines, which would
+    // carry URLs and timings per viewer. (The top-level option is deprecated in fastify 5.12.)
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    bodyLimit: SDP_BODY_LIMIT,
+    connectionTimeout: serverTimeouts.connectionTimeoutMs,
+    keepAliveTimeout: serverTimeouts.keepAliveTimeoutMs,
+    requestTimeout: serverTimeouts.requestTimeoutMs,
+    return503OnClosing: true,
+  });
+  app.server.headersTimeout = serverTimeouts.headersTimeoutMs;
+
+  // Only SDP bodies are parsed; anything else on a body-less route is read and ignored (≤ 1 KiB).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/sdp', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
+
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.headers(securityHeaders);
+    return payload;
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+    if (err instanceof HttpError) {
+      reply.headers(err.headers);
+      return sendError(reply, err.code, err.detail);
+    }
+    // 403 here comes from @fastify/static refusing a directory: say "not found", reveal nothing.
+    const byStatus: Partial<Record<number, ErrorCode>> = { 403: 'not-found', 404: 'not-found', 408: 'request-timeout', 413: 'body-too-large', 415: 'unsupported-media-type' };
+    const status = err.statusCode ?? 500;
+    if (status === 413) reply.header('connection', 'close');
+    if (status >= 400 && status < 500) return sendError(reply, byStatus[status] ?? 'bad-request');
+    req.log.error({ err }, 'Request failed');
+    return sendError(reply, 'internal');
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, 'not-found'));
+
+  app.register(fastifyRateLimit, { global: false });
+  app.register(async (scope) => whepRoutes(scope, { sessions: deps.sessions, viewers: deps.viewers, limits }));
+  app.register(async (scope) => apiRoutes(scope, deps));
+  app.register(async (scope) => pageRoutes(scope, deps.webUiDir));
+  return app;
+}
+
+async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
+  const { sessions } = deps;
+  // Box only: the peer is loopback and no browser page sent it (browsers always add Origin
+  // to a cross-origin POST/DELETE, so a web page cannot drive these through a local browser).
+  const boxOnly = async (req: FastifyRequest): Promise<void> => {
+    if (!isLoopback(req.socket.remoteAddress) || req.headers.origin !== undefined) {
+      req.log.warn('Session API refused: not from the box');
+      throw new HttpError('not-from-box');
+    }
+  };
+
+  app.post('/api/session', { onRequest: boxOnly }, async (_req, reply) => {
+    const r = sessions.start();
+    if (!r.ok) throw new HttpError('session-full');
+    return reply.code(201).send({ link: deps.linkFor(r.token), expiresInS: Math.round(r.expiresInMs / 1000) });
+  });
+
+  app.delete('/api/session', { onRequest: boxOnly }, async (_req, reply) => {
+    await sessions.end('ended from the box');
+    return reply.code(200).send({ state: sessions.snapshot().state });
+  });
+
+  app.get('/api/status', async (_req, reply) => reply.send({ ...deps.status(), session: sessions.snapshot() }));
+}
+
+async function pageRoutes(app: FastifyInstance, webUiDir: string): Promise<void> {
+  // No directory listing, no index files, no dotfiles; Cache-Control comes from securityHeaders.
+  await app.register(fastifyStatic, { root: webUiDir, prefix: '/', index: false, list: false, dotfiles: 'ignore', cacheControl: false });
+  app.get('/', async (_req, reply) => reply.redirect('/v', 302));
+  app.get('/v', async (_req, reply) => {
+    if (!existsSync(join(webUiDir, 'index.html'))) throw new HttpError('viewer-page-missing');
+    return reply.type('text/html; charset=utf-8').sendFile('index.html');
+  });
+}
