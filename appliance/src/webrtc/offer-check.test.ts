@@ -115,4 +115,10 @@ describe('pinOfferToH264', () => {
     expect(pinned).toContain('a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay');
     expect(checkOffer(pinned).h264.payloadType).toBe(108);
   });
+  it('drops the video section\'s a=ssrc lines (werift would route PLIs to a receiver)', () => {
+    const withSsrc = VALID.replace('a=rtcp-mux\r\n', 'a=rtcp-mux\r\na=ssrc:1234 cname:x\r\na=ssrc-group:FID 1234 5678\r\n');
+    const pinned = pinOfferToH264(withSsrc, checkOffer(withSsrc));
+    expect(pinned).not.toMatch(/a=ssrc/);
+    expect(pinned).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 102$/m);
+  });
 });

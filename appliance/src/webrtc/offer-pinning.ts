@@ -10,6 +10,13 @@
  * format from the video m-section makes the answer contain exactly the payload type that
  * checkOffer chose, with exactly the feedback the box handles. An answer's formats must
  * be a subset of the offer's (RFC 3264 §6.1), which this keeps true.
+ *
+ * The video section's a=ssrc lines go too. The box answers sendonly, so it never
+ * receives media there; but werift registers an RTP *receiver* under a signalled remote
+ * SSRC, and its RTCP router sends PLI/FIR to `ssrcTable[senderSsrc] || ssrcTable[mediaSsrc]`
+ * (node_modules/werift/lib/webrtc/src/media/router.js:121): a viewer that signals the SSRC
+ * it sends RTCP from (werift peers do; Chromium's recvonly offers do not) would have its
+ * PLIs delivered to that receiver instead of our sender, and no keyframe would follow.
  */
 import type { CheckedOffer } from './offer-check.js';
 
@@ -36,8 +43,7 @@ export function pinOfferToH264(offer: string, checked: CheckedOffer): string {
         if (m[2] !== pt) continue;
         if (m[1] === 'rtcp-fb' && !(PINNED_RTCP_FEEDBACK as readonly string[]).includes(m[3]!.trim())) continue;
       }
-      // FID groups name RTX streams of formats that no longer exist.
-      if (line.startsWith('a=ssrc-group:FID')) continue;
+      if (line.startsWith('a=ssrc:') || line.startsWith('a=ssrc-group:')) continue;
     }
     out.push(line);
   }

@@ -1,0 +1,223 @@
+/**
+ * End to end on loopback: a werift *receiver* (standing in for a browser) offers recvonly
+ * H.264, the factory answers, media published into the hub comes out of werift's
+ * depacketizer byte-identical with the header extensions under the negotiated ids.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  H264RtpPayload,
+  RTCPeerConnection,
+  RTCRtpHeaderExtensionParameters,
+  useH264,
+  type RtpPacket,
+  type RTCRtpTransceiver,
+} from 'werift';
+import { defaultConfig } from '../config/config.js';
+import type { AccessUnit } from '../encode/h264-encoder.js';
+import { StreamHub } from '../stream/stream-hub.js';
+import { ABS_CAPTURE_TIME_URI, parseAbsCaptureTime, parsePlayoutDelay, PLAYOUT_DELAY_URI } from './rtp-header-extensions.js';
+import { OfferRejected, ViewerState, type PendingViewer } from './viewer-connection.js';
+import { WeriftViewerFactory } from './werift-viewer-factory.js';
+
+const SPS = Buffer.from('6742c01fda0140016e84000003000400000300f23c60ca80', 'hex');
+const PPS = Buffer.from('68ce3c80', 'hex');
+
+function slice(header: number, size: number, salt: number): Buffer {
+  const b = Buffer.alloc(size);
+  b[0] = header;
+  // No 00 00 0x runs, so werift's Annex-B output splits back cleanly.
+  for (let i = 1; i < size; i++) b[i] = ((i * 31 + salt) % 250) + 1;
+  return b;
+}
+
+const until = async (cond: () => boolean, ms: number, what: string): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+function fixture() {
+  let now = 0;
+  let requests = 0;
+  const hub = new StreamHub({
+    viewerQueueFrames: 30,
+    requestKeyframe: () => { requests++; },
+    now: () => now,
+    setTimer: () => () => {}, // deferred requests never fire here; the tests count immediate ones
+  });
+  const factory = new WeriftViewerFactory({
+    hub,
+    webrtc: { ...defaultConfig.webrtc, extraHostAddresses: ['127.0.0.1'] },
+    disconnectedTimeoutMs: 1000,
+    rtcpSilenceTimeoutMs: 4000,
+  });
+  return { hub, factory, requests: () => requests, advance: (ms: number) => { now += ms; } };
+}
+
+async function receiverOffer(): Promise<{ rx: RTCPeerConnection; t: RTCRtpTransceiver; offer: string }> {
+  const rx = new RTCPeerConnection({
+    iceServers: [],
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceUseIpv6: false,
+    codecs: {
+      audio: [],
+      video: [useH264({ rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] })],
+    },
+    headerExtensions: {
+      audio: [],
+      video: [
+        new RTCRtpHeaderExtensionParameters({ uri: PLAYOUT_DELAY_URI }),
+        new RTCRtpHeaderExtensionParameters({ uri: ABS_CAPTURE_TIME_URI }),
+      ],
+    },
+  });
+  const t = rx.addTransceiver('video', { direction: 'recvonly' });
+  await rx.setLocalDescription(await rx.createOffer());
+  await until(() => rx.iceGatheringState === 'complete', 5000, 'receiver ICE gathering');
+  return { rx, t, offer: rx.localDescription!.sdp };
+}
+
+const open: { close(): Promise<unknown> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close().catch(() => {})));
+});
+
+describe('WeriftViewerFactory (werift receiver on loopback)', () => {
+  it('answers, connects, delivers identical NALs with both extensions, handles PLI, and closes once', async () => {
+    const f = fixture();
+    const { rx, t, offer } = await receiverOffer();
+    open.push(rx);
+    const pending: PendingViewer = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    expect(pending.connection.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // The ids the offerer chose (werift numbers its own); the answer and packets must use them.
+    const idOf = (sdp: string, uri: string): number => Number(new RegExp(`a=extmap:(\\d+) ${uri}`).exec(sdp)?.[1]);
+    const PLAYOUT_ID = idOf(offer, PLAYOUT_DELAY_URI);
+    const ABS_ID = idOf(offer, ABS_CAPTURE_TIME_URI);
+    expect(PLAYOUT_ID).toBeGreaterThan(0);
+    expect(ABS_ID).toBeGreaterThan(0);
+    expect(idOf(pending.answerSdp, PLAYOUT_DELAY_URI)).toBe(PLAYOUT_ID);
+    expect(idOf(pending.answerSdp, ABS_CAPTURE_TIME_URI)).toBe(ABS_ID);
+    expect(pending.answerSdp).toMatch(/a=sendonly/);
+    expect(pending.answerSdp).not.toMatch(/rtcp-fb:\d+ transport-cc/);
+
+    const received: RtpPacket[] = [];
+    await rx.setRemoteDescription({ type: 'answer', sdp: pending.answerSdp });
+    // werift gives the receiver its track when the answer is applied, not before.
+    t.receiver.track.onReceiveRtp.subscribe((rtp) => { received.push(rtp); });
+    const closedReasons: string[] = [];
+    pending.connection.onClosed((r) => closedReasons.push(r));
+
+    pending.attach();
+    await until(() => pending.connection.state === ViewerState.connected, 15_000, 'connected');
+    expect(f.requests()).toBe(1); // joining the hub asked for an IDR
+
+    // A P-frame before any IDR must not reach a new viewer.
+    f.hub.publish({ nalus: [slice(0x41, 800, 1)], keyframe: false, captureTimeMs: Date.now(), seq: 0 });
+    const idr = slice(0x65, 60_000, 2);
+    const captureTimeMs = Date.now() + 0.25;
+    const aus: AccessUnit[] = [
+      { nalus: [SPS, PPS, idr], keyframe: true, captureTimeMs, seq: 1 },
+      { nalus: [slice(0x41, 3000, 3)], keyframe: false, captureTimeMs: captureTimeMs + 33.3, seq: 2 },
+      { nalus: [slice(0x41, 10, 4)], keyframe: false, captureTimeMs: captureTimeMs + 66.6, seq: 3 },
+    ];
+    for (const au of aus) f.hub.publish(au);
+    await until(() => received.filter((p) => p.header.marker).length >= 3, 10_000, 'three frames');
+
+    // Depacketize frame by frame with werift and compare NAL bytes.
+    const frames: Buffer[][] = [];
+    let current: Buffer[] = [];
+    let fragment: Buffer | undefined;
+    const sorted = [...received].sort((a, b) => ((a.header.sequenceNumber - received[0]!.header.sequenceNumber) & 0xffff) - ((b.header.sequenceNumber - received[0]!.header.sequenceNumber) & 0xffff));
+    for (const p of sorted) {
+      const d = H264RtpPayload.deSerialize(p.payload, fragment);
+      fragment = d.fragment;
+      if (d.payload) current.push(...d.payload.toString('hex').split('00000001').filter(Boolean).map((h) => Buffer.from(h, 'hex')));
+      if (p.header.marker) { frames.push(current); current = []; }
+    }
+    expect(frames.map((fr) => fr.map((n) => n.toString('hex')))).toEqual(aus.map((au) => au.nalus.map((n) => n.toString('hex'))));
+
+    // Sequence numbers contiguous, timestamps 90 kHz apart, extensions under the offered ids.
+    for (let i = 1; i < sorted.length; i++) {
+      expect((sorted[i]!.header.sequenceNumber - sorted[i - 1]!.header.sequenceNumber) & 0xffff).toBe(1);
+    }
+    const ts = [...new Set(sorted.map((p) => p.header.timestamp))];
+    expect(ts).toHaveLength(3);
+    expect((ts[1]! - ts[0]! + 2 ** 32) % 2 ** 32).toBe(Math.round(33.3 * 90));
+    for (const p of sorted) {
+      const pd = p.header.extensions.find((e) => e.id === PLAYOUT_ID);
+      expect(pd && parsePlayoutDelay(pd.payload)).toEqual({ minMs: 0, maxMs: 0 });
+    }
+    const firstOfFrame = sorted.filter((p, i) => i === 0 || sorted[i - 1]!.header.marker);
+    expect(firstOfFrame).toHaveLength(3);
+    const abs = firstOfFrame[0]!.header.extensions.find((e) => e.id === ABS_ID);
+    expect(abs).toBeDefined();
+    expect(Math.abs(parseAbsCaptureTime(abs!.payload) - captureTimeMs)).toBeLessThan(0.001);
+    expect(sorted.filter((p) => p.header.extensions.some((e) => e.id === ABS_ID))).toHaveLength(3);
+
+    // A PLI after the coalescing window → exactly one keyframe request.
+    const ssrc = sorted[0]!.header.ssrc;
+    f.advance(10_000);
+    const before = f.requests();
+    await t.receiver.sendRtcpPLI(ssrc);
+    await until(() => f.requests() === before + 1, 5000, 'keyframe request from PLI');
+    // Two PLIs within one second → one request.
+    f.advance(10_000);
+    await t.receiver.sendRtcpPLI(ssrc);
+    await t.receiver.sendRtcpPLI(ssrc);
+    await until(() => f.requests() >= before + 2, 5000, 'keyframe request from the PLI pair');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(f.requests()).toBe(before + 2);
+
+    // The receiver goes away → onClosed fires exactly once; close() stays idempotent.
+    await rx.close();
+    const closedAt = Date.now();
+    await until(() => closedReasons.length > 0, 40_000, 'onClosed after the receiver closed');
+    expect(Date.now() - closedAt).toBeLessThan(8000);
+    await pending.connection.close('again');
+    await pending.connection.close('and again');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closedReasons).toHaveLength(1);
+    expect(pending.connection.state).toBe(ViewerState.closed);
+    expect(f.hub.readerCount).toBe(0);
+  });
+
+  it('answers the real Chromium 156 offer (fixture) without OfferRejected, with 42e01f only', async () => {
+    const f = fixture();
+    const offer = readFileSync(new URL('./test/fixtures/chromium-156-recvonly-offer-abs-capture-time.sdp', import.meta.url), 'utf8');
+    const pending = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    const rtpmaps = pending.answerSdp.match(/^a=rtpmap:.*$/gm) ?? [];
+    expect(rtpmaps.map((l) => l.trim())).toEqual(['a=rtpmap:108 H264/90000']);
+    expect(pending.answerSdp).toMatch(/a=fmtp:108 .*profile-level-id=42e01f/);
+    expect(pending.answerSdp).toMatch(/packetization-mode=1/);
+    expect(pending.answerSdp).toMatch(/a=extmap:5 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay/);
+    expect(pending.answerSdp).toMatch(/a=extmap:13 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/abs-capture-time/);
+    expect(pending.answerSdp).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
+    expect(pending.answerSdp).toMatch(/a=ssrc:\d+ /);
+    expect(pending.connection.state).toBe(ViewerState.connecting);
+  });
+
+  it('rejects a bad offer before creating a peer connection', async () => {
+    const f = fixture();
+    await expect(f.factory.answer('v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n')).rejects.toBeInstanceOf(OfferRejected);
+  });
+
+  it('closing an unattached viewer fires onClosed once, even for late listeners', async () => {
+    const f = fixture();
+    const { rx, offer } = await receiverOffer();
+    open.push(rx);
+    const pending = await f.factory.answer(offer);
+    const reasons: string[] = [];
+    pending.connection.onClosed((r) => reasons.push(`early:${r}`));
+    await Promise.all([pending.connection.close('DELETE'), pending.connection.close('DELETE twice')]);
+    pending.connection.onClosed((r) => reasons.push(`late:${r}`));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(reasons).toEqual(['early:DELETE', 'late:DELETE']);
+    pending.attach(); // no effect once closed
+    expect(f.hub.readerCount).toBe(0);
+  });
+});
