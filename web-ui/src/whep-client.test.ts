@@ -355,15 +355,26 @@ describe('WhepClient: session end and leaving', () => {
     expect(h.posts()).toHaveLength(1);
   });
 
-  it('SSE ended during a resume back-off stops the retries', async () => {
-    const h = await liveClient([jsonError(503), jsonError(503), jsonError(503)]);
-    h.lastPeer().setIce('failed');
-    await run(100);
+  it('a stale "ended" while ICE is disconnected is ignored; the resume decides', async () => {
+    const h = await liveClient([created('def')]);
+    const first = h.sources[0];
+    h.lastPeer().setIce('disconnected');
+    first?.send('{"state":"ended"}'); // EventSource reconnected to the forgotten viewer id
+    expect(h.client.snapshot.phase).toBe('live');
+    await run(3_200);
+    expect(first?.closed).toBe(true);
     expect(h.posts()).toHaveLength(2);
+    h.lastPeer().setIce('connected');
+    expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
+  });
+
+  it('a session that ended during the blip ends at the resume (403), retries stop', async () => {
+    const h = await liveClient([jsonError(503), jsonError(503), jsonError(403), created('never')]);
+    h.lastPeer().setIce('failed');
     h.sources[0]?.send('{"state":"ended"}');
     await run(60_000);
-    expect(h.posts()).toHaveLength(2);
-    expect(h.client.snapshot.phase).toBe('ended');
+    expect(h.posts()).toHaveLength(4);
+    expect(h.phases).toEqual(['live', 'reconnecting', 'ended']);
   });
 
   it('ignores SSE data that is not the expected JSON', async () => {

@@ -313,10 +313,26 @@ export class WhepClient {
     this.notify();
   }
 
+  /**
+   * Whether an SSE "ended" can be believed. The box answers "ended" at once for a viewer
+   * id it no longer knows, and after a blip the box forgets the dropped viewer while
+   * EventSource reconnects to its old URL: that "ended" is stale. So while media is in
+   * trouble the events are not trusted (and are closed once we re-offer); the resume
+   * POST decides instead (403 = the session really ended).
+   */
+  private mediaHealthy(): boolean {
+    const pc = this.pc;
+    if (pc === null || this.phase === ViewerPhase.reconnecting) return false;
+    const bad = ['disconnected', 'failed', 'closed'];
+    return !bad.includes(pc.iceConnectionState) && !bad.includes(pc.connectionState ?? '');
+  }
+
   private mediaLost(): void {
     if (isTerminal(this.phase) || this.phase === ViewerPhase.error || this.left) return;
     this.clearWatchdog();
     this.closePeer();
+    this.events?.close(); // reopened on the resumed viewer's resource
+    this.events = null;
     if (this.resumeSecret === null) {
       this.fail(ErrorReason.lost);
       return;
@@ -337,7 +353,7 @@ export class WhepClient {
       } catch {
         return;
       }
-      if (state === 'ended') this.dispatch({ type: 'session-ended' });
+      if (state === 'ended' && this.mediaHealthy()) this.dispatch({ type: 'session-ended' });
     });
   }
 

@@ -1,0 +1,274 @@
+/**
+ * The built viewer page in Debian Chromium, against a stub box on 127.0.0.1 that sends the
+ * real CSP and speaks the WHEP contract. The "box" side of the live cases is a second
+ * Chromium page sending a canvas over WebRTC, so these run without the appliance.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, launchChromium } from '../../test/support/chromium.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
+const RESUME = 'stub-resume-secret_0123456789';
+const haveChromium = existsSync(chromiumPath);
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization: string | null;
+  referer: string | null;
+}
+
+/** A stub box: static page + WHEP. `answer` is null for "403 link-invalid". */
+class StubBox {
+  readonly seen: Seen[] = [];
+  answer: ((offer: string) => Promise<string>) | null = null;
+  private events: http.ServerResponse | null = null;
+  private readonly server = http.createServer((req, res) => void this.handle(req, res));
+  port = 0;
+
+  async listen(): Promise<void> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+  close(): void {
+    this.server.closeAllConnections();
+    this.server.close();
+  }
+  endSession(): void {
+    this.events?.end('data: {"state":"ended"}\n\n');
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = req.url ?? '';
+    const method = req.method ?? '';
+    // The sender page (and its automatic favicon request) is the stub's, not the viewer's.
+    if (url !== '/sender' && url !== '/favicon.ico') {
+      this.seen.push({ method, url, authorization: req.headers.authorization ?? null, referer: req.headers.referer ?? null });
+    }
+    const sec = { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
+    if (method === 'GET' && url === '/v') {
+      res.writeHead(200, { ...sec, 'content-type': 'text/html; charset=utf-8' }).end(await readFile(join(dist, 'index.html')));
+    } else if (method === 'GET' && /^\/assets\/[a-z]+\.(js|css|svg)$/.test(url)) {
+      const type = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' }[extname(url)];
+      res.writeHead(200, { ...sec, 'content-type': type ?? '' }).end(await readFile(join(dist, url)));
+    } else if (method === 'POST' && url === '/whep') {
+      let offer = '';
+      for await (const chunk of req) offer += String(chunk);
+      if (this.answer === null) {
+        res.writeHead(403, { ...sec, 'content-type': 'application/json' }).end('{"error":"link-invalid","message":"unknown, used or expired link"}');
+        return;
+      }
+      const answer = await this.answer(offer);
+      res.writeHead(201, { ...sec, 'content-type': 'application/sdp', location: '/whep/v1', 'x-sonobox-resume': RESUME }).end(answer);
+    } else if (method === 'GET' && url === '/whep/v1/events') {
+      res.writeHead(200, { ...sec, 'content-type': 'text/event-stream' });
+      res.write('data: {"state":"live"}\n\n');
+      this.events = res;
+    } else if (method === 'DELETE' && url === '/whep/v1') {
+      res.writeHead(200, sec).end();
+    } else if (url === '/sender') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><canvas id=c width=640 height=360></canvas>');
+    } else {
+      res.writeHead(404, sec).end();
+    }
+  }
+}
+
+/** A Chromium page that answers WHEP offers with a moving canvas, like the box would. */
+async function startSender(context: BrowserContext, box: StubBox): Promise<{ page: Page; fingerprint: string }> {
+  const page = await context.newPage();
+  await page.goto(`http://127.0.0.1:${box.port}/sender`);
+  const fingerprint = await page.evaluate(async () => {
+    const canvas = document.getElementById('c') as HTMLCanvasElement;
+    const g = canvas.getContext('2d')!;
+    let n = 0;
+    setInterval(() => {
+      g.fillStyle = n % 2 ? '#222' : '#444';
+      g.fillRect(0, 0, 640, 360);
+      g.fillStyle = '#ddd';
+      g.fillRect((n++ * 7) % 600, 160, 40, 40);
+    }, 33);
+    const track = canvas.captureStream(30).getVideoTracks()[0]!;
+    const cert = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
+    const w = window as unknown as Record<string, unknown>;
+    w.answerOffer = async (offer: string) => {
+      const pc = new RTCPeerConnection({ certificates: [cert] });
+      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+      const t = pc.getTransceivers()[0]!;
+      t.direction = 'sendonly';
+      await t.sender.replaceTrack(track);
+      await pc.setLocalDescription(await pc.createAnswer());
+      if (pc.iceGatheringState !== 'complete') {
+        await new Promise<void>((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
+      }
+      w.senderPc = pc;
+      return pc.localDescription!.sdp;
+    };
+    return cert.getFingerprints().find((f) => f.algorithm === 'sha-256')!.value!;
+  });
+  box.answer = (offer) => page.evaluate((o) => (window as unknown as { answerOffer: (o: string) => Promise<string> }).answerOffer(o), offer);
+  return { page, fingerprint };
+}
+
+/** Opens the viewer as a phone would; collects console errors and CSP violations. */
+async function openViewer(context: BrowserContext, box: StubBox, fragment: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    // Chromium itself logs the expected 403 of a spent link; everything else is ours.
+    if ((m.type() === 'error' || m.type() === 'warning') && !/status of 403/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
+  });
+  await page.goto(`http://127.0.0.1:${box.port}/v${fragment}`);
+  return { page, problems };
+}
+
+const waitForState = (page: Page, state: string) =>
+  page.waitForFunction((s) => document.body.dataset.state === s, state, { timeout: 20_000, polling: 50 });
+
+const suite = haveChromium ? describe : describe.skip;
+suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Chromium at ${chromiumPath}`, () => {
+  let browser: Browser;
+  let box: StubBox;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [join(root, 'build.mjs')], { stdio: 'ignore' });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const fresh = async (locale = 'en-US') => {
+    box = new StubBox();
+    await box.listen();
+    context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale, isMobile: true, hasTouch: true });
+    return async () => {
+      await context.close();
+      box.close();
+    };
+  };
+
+  it('spent link: link-invalid with the contract wording, fragment gone, no CSP violation', async () => {
+    const done = await fresh();
+    try {
+      const { page, problems } = await openViewer(context, box, `#${TOKEN}`);
+      await waitForState(page, 'link-invalid');
+      expect(page.url()).toBe(`http://127.0.0.1:${box.port}/v`);
+      expect(await page.getAttribute('sonobox-viewer', 'state')).toBe('link-invalid');
+      expect((await page.textContent('#status'))?.replace(/\s+/g, ' ').trim()).toBe(
+        'This link has already been used or has expired. Ask the sonographer for a new one.',
+      );
+      expect(await page.getAttribute('#status', 'aria-live')).toBe('polite');
+      expect(box.seen.filter((s) => s.method === 'POST').map((s) => s.authorization)).toEqual([`Bearer ${TOKEN}`]);
+      expect(problems).toEqual([]);
+    } finally {
+      await done();
+    }
+  });
+
+  it('speaks French to a French phone', async () => {
+    const done = await fresh('fr-FR');
+    try {
+      const { page } = await openViewer(context, box, `#t=${TOKEN}`);
+      await waitForState(page, 'link-invalid');
+      expect(await page.textContent('#status')).toContain('Ce lien a déjà été utilisé ou a expiré.');
+      expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    } finally {
+      await done();
+    }
+  });
+
+  it('no fragment (e.g. a reload): link-invalid without asking the box', async () => {
+    const done = await fresh();
+    try {
+      const { page } = await openViewer(context, box, '');
+      await waitForState(page, 'link-invalid');
+      expect(box.seen.filter((s) => s.url.startsWith('/whep'))).toEqual([]);
+    } finally {
+      await done();
+    }
+  });
+
+  it('live H.264 Constrained Baseline with the fingerprint checked, then the session ends', async () => {
+    const done = await fresh();
+    try {
+      const sender = await startSender(context, box);
+      const { page, problems } = await openViewer(context, box, `#t=${TOKEN}&f=${encodeURIComponent(sender.fingerprint)}`);
+      await waitForState(page, 'live');
+      expect(page.url()).not.toContain('#');
+      await page.waitForFunction(() => {
+        const v = document.getElementById('video') as HTMLVideoElement;
+        return v.videoWidth === 640 && v.currentTime > 0.2 && !v.paused;
+      }, null, { timeout: 20_000 });
+      const codec = await sender.page.evaluate(async () => {
+        const pc = (window as unknown as { senderPc: RTCPeerConnection }).senderPc;
+        const stats = [...(await pc.getStats()).values()] as Array<Record<string, string>>;
+        const out = stats.find((s) => s.type === 'outbound-rtp');
+        const c = stats.find((s) => s.id === out?.codecId);
+        return `${c?.mimeType} ${c?.sdpFmtpLine}`;
+      });
+      expect(codec).toMatch(/^video\/H264 .*packetization-mode=1.*profile-level-id=42e01f/);
+      expect(await page.isVisible('#fullscreen')).toBe(true);
+
+      box.endSession();
+      await waitForState(page, 'ended');
+      expect(await page.textContent('#status')).toContain('The session has ended');
+      expect(problems).toEqual([]);
+      for (const s of box.seen) {
+        expect(s.url).not.toContain(TOKEN);
+        expect(s.url).not.toContain(RESUME);
+        expect(s.referer).toBeNull();
+      }
+    } finally {
+      await done();
+    }
+  });
+
+  it('refuses an answer whose DTLS fingerprint is not the one in the link', async () => {
+    const done = await fresh();
+    try {
+      const sender = await startSender(context, box);
+      const wrong = sender.fingerprint.replace(/^[0-9a-f]{2}/i, (b) => (b === '00' ? '11' : '00'));
+      expect(wrong).not.toBe(sender.fingerprint);
+      const { page } = await openViewer(context, box, `#t=${TOKEN}&f=${encodeURIComponent(wrong)}`);
+      await waitForState(page, 'error');
+      expect(await page.getAttribute('sonobox-viewer', 'reason')).toBe('fingerprint-mismatch');
+      expect(await page.evaluate(() => document.body.dataset.reason)).toBe('fingerprint-mismatch');
+      expect(await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).videoWidth)).toBe(0);
+    } finally {
+      await done();
+    }
+  });
+
+  it('leaving the page DELETEs the WHEP resource with the resume secret', async () => {
+    const done = await fresh();
+    try {
+      await startSender(context, box);
+      const { page } = await openViewer(context, box, `#${TOKEN}`);
+      await waitForState(page, 'live');
+      await page.close({ runBeforeUnload: true });
+      const deadline = Date.now() + 5_000;
+      while (!box.seen.some((s) => s.method === 'DELETE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(box.seen.filter((s) => s.method === 'DELETE')).toEqual([
+        { method: 'DELETE', url: '/whep/v1', authorization: `Bearer ${RESUME}`, referer: null },
+      ]);
+    } finally {
+      await done();
+    }
+  });
+});
