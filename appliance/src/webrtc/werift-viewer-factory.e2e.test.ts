@@ -3,7 +3,7 @@
  * H.264, the factory answers, media published into the hub comes out of werift's
  * depacketizer byte-identical with the header extensions under the negotiated ids.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   H264RtpPayload,
@@ -206,17 +206,24 @@ describe('WeriftViewerFactory (werift receiver on loopback)', () => {
     await expect(f.factory.answer('v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n')).rejects.toBeInstanceOf(OfferRejected);
   });
 
-  it('closing an unattached viewer fires onClosed once, even for late listeners', async () => {
+  it('closing an unattached viewer fires onClosed once, even for late listeners, and frees its UDP sockets', async () => {
     const f = fixture();
     const { rx, offer } = await receiverOffer();
     open.push(rx);
+    // werift unrefs its sockets, so Node's resource lists miss them; count socket fds instead.
+    const udp = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try { return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:'); } catch { return false; }
+    }).length;
+    const before = udp();
     const pending = await f.factory.answer(offer);
+    expect(udp()).toBeGreaterThan(before);
     const reasons: string[] = [];
     pending.connection.onClosed((r) => reasons.push(`early:${r}`));
     await Promise.all([pending.connection.close('DELETE'), pending.connection.close('DELETE twice')]);
     pending.connection.onClosed((r) => reasons.push(`late:${r}`));
     await new Promise((r) => setTimeout(r, 20));
     expect(reasons).toEqual(['early:DELETE', 'late:DELETE']);
+    await until(() => udp() === before, 2000, 'UDP sockets released');
     pending.attach(); // no effect once closed
     expect(f.hub.readerCount).toBe(0);
   });

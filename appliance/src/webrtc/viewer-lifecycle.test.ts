@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { ViewerState } from './viewer-connection.js';
+import { newViewerId, viewerTransition, type ViewerEvent } from './werift-viewer-factory.js';
+
+describe('viewerTransition', () => {
+  const cases: [ViewerState, ViewerEvent, ViewerState][] = [
+    ['connecting', 'connected', 'connected'],
+    ['connecting', 'disconnected', 'connecting'],
+    ['connecting', 'failed', 'closed'],
+    ['connected', 'disconnected', 'connected'],
+    ['connected', 'reconnected', 'connected'],
+    ['connected', 'closed', 'closed'],
+    ['closed', 'connected', 'closed'],
+    ['closed', 'reconnected', 'closed'],
+  ];
+  it.each(cases)('%s + %s → %s', (from, event, to) => {
+    expect(viewerTransition(from, event)).toBe(to);
+  });
+});
+
+describe('newViewerId', () => {
+  it('is 128 random bits in base64url (22 chars), never repeating', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newViewerId()));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
