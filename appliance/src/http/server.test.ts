@@ -324,6 +324,21 @@ describe('DELETE /whep/:id and the event stream', () => {
     expect(r.viewers.made.every((v) => v.state === 'closed')).toBe(true);
   });
 
+  it('closing the server ends open event streams instead of hanging', async () => {
+    const r = rig();
+    const one = await postWhep(r.app, issue(r.sessions));
+    const sse = await r.app.inject({ method: 'GET', url: `${one.headers.location as string}/events`, payloadAsStream: true });
+    let text = '';
+    const ended = new Promise<void>((resolve) => {
+      const stream = sse.stream();
+      stream.on('data', (c: Buffer) => (text += c.toString()));
+      stream.on('end', resolve);
+    });
+    await r.app.close();
+    await ended;
+    expect(text).toBe('data: {"state":"live"}\n\ndata: {"state":"ended"}\n\n');
+  });
+
   it('an unknown or finished viewer hears ended at once', async () => {
     const res = await rig().app.inject({ method: 'GET', url: '/whep/gone/events' });
     expect(res.statusCode).toBe(200);

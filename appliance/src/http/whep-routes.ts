@@ -114,6 +114,13 @@ export async function whepRoutes(app: FastifyInstance, deps: WhepDeps): Promise<
 
   app.get<{ Params: { id: string } }>('/whep/:id/events', async (req, reply) => sendEvents(req.params.id, reply));
 
+  // Open event streams would hold app.close() forever; on shutdown every page hears
+  // "ended" (the box's memory, links included, is about to go) and its stream closes.
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of [...openStreams]) end();
+  });
+
   function sendEvents(viewerId: string, reply: FastifyReply): FastifyReply {
     const stream = new PassThrough();
     const event = (state: 'live' | 'ended'): void => {
@@ -123,21 +130,24 @@ export async function whepRoutes(app: FastifyInstance, deps: WhepDeps): Promise<
     const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), limits.sseHeartbeatMs);
     heartbeat.unref();
     const finish = (): void => {
+      openStreams.delete(endNow);
       clearInterval(heartbeat);
       unwatch?.();
       if (!stream.writableEnded) stream.end();
     };
-    unwatch = sessions.watchViewer(viewerId, () => {
+    const endNow = (): void => {
+      if (stream.writableEnded) return;
       event('ended');
       finish();
-    });
+    };
+    unwatch = sessions.watchViewer(viewerId, endNow);
     // An unknown viewer (session already over, or never existed) hears "ended" at once, so
     // a page that opens its event stream just after the end still learns it immediately.
     if (unwatch === null) {
-      event('ended');
-      finish();
+      endNow();
     } else {
       event('live');
+      openStreams.add(endNow);
       reply.raw.once('close', finish);
     }
     return reply.header('content-type', 'text/event-stream; charset=utf-8').header('x-accel-buffering', 'no').send(stream);
