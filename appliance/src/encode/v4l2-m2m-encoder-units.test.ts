@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightFrames, parseFwhtHeader, splitAnnexB, toAccessUnit } from './v4l2-m2m-encoder-units.js';
+import { InFlightFrames, classifyPayload, parseFwhtHeader, splitAnnexB, toAccessUnit } from './v4l2-m2m-encoder-units.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // SPS (67 …), PPS (68 …), IDR slice (65 …) as an encoder writes them: 4-byte start codes, then a 3-byte one.
@@ -65,5 +65,24 @@ describe('InFlightFrames: timestamps tie CAPTURE buffers to frames', () => {
     expect(f.take(b)).toEqual({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
     expect(f.take(b)).toBeUndefined();
     expect(f.size).toBe(1);
+  });
+});
+
+describe('classifyPayload: headers-only buffers are held for the next picture', () => {
+  it.each([
+    ['SPS+PPS alone (bcm2835-codec before the first IDR)', hex('00000001 6742c01f 00000001 68ce3c80'), 'headers'],
+    ['SPS+PPS+IDR', idrAu, 'picture'],
+    ['P slice', pSlice, 'picture'],
+    ['empty', Buffer.alloc(0), 'empty'],
+  ])('%s → %s', (_n, payload, kind) => expect(classifyPayload('h264', payload).kind).toBe(kind));
+
+  it('held headers go in front of the next picture', () => {
+    const held = classifyPayload('h264', hex('00000001 6742c01f 00000001 68ce3c80')).nalus;
+    const au = toAccessUnit('h264', hex('00000001 65888400'), { seq: 0, captureTimeMs: 0 }, held);
+    expect(au!.nalus.map((n) => n[0])).toEqual([0x67, 0x68, 0x65]);
+    expect(au!.keyframe).toBe(true);
+  });
+  it('a headers-only buffer is no unit on its own', () => {
+    expect(toAccessUnit('h264', hex('00000001 6742c01f'), { seq: 0, captureTimeMs: 0 })).toBeUndefined();
   });
 });

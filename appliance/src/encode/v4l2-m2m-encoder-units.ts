@@ -63,20 +63,33 @@ export function parseFwhtHeader(b: Buffer): FwhtHeader | undefined {
   return { version: b.readUInt32BE(8), width: b.readUInt32BE(12), height: b.readUInt32BE(16), flags, size: b.readUInt32BE(40), iFrame: (flags & FWHT_FL_I_FRAME) !== 0 };
 }
 
+/** VCL NAL unit types (coded slices, H.264 Table 7-1): 1 non-IDR … 5 IDR. */
+export const isSlice = (nal: Buffer): boolean => nalType(nal) >= 1 && nalType(nal) <= 5;
+
 /**
- * One CAPTURE buffer's payload as an AccessUnit. H.264: the NAL units of the Annex-B
- * stream; a keyframe when it holds an IDR slice. FWHT: the whole frame as one opaque unit;
- * a keyframe when its header says I-frame. Returns undefined for an empty payload.
+ * What one CAPTURE buffer holds. H.264: its NAL units; 'headers' when there is no slice
+ * in it (some encoders, bcm2835-codec among them, return SPS/PPS in a buffer of their own
+ * before the first IDR: those belong in front of the next picture and must not consume
+ * that picture's timestamp). FWHT: the whole frame as one opaque unit.
  */
-export function toAccessUnit(codec: M2mCodec, payload: Buffer, meta: { seq: number; captureTimeMs: number }): AccessUnit | undefined {
-  if (payload.length === 0) return undefined;
-  if (codec === 'h264') {
-    const nalus = splitAnnexB(payload);
-    if (nalus.length === 0) return undefined;
-    return { nalus, keyframe: nalus.some((n) => nalType(n) === 5), seq: meta.seq, captureTimeMs: meta.captureTimeMs };
-  }
-  const header = parseFwhtHeader(payload);
-  return { nalus: [Buffer.from(payload)], keyframe: header?.iFrame ?? false, seq: meta.seq, captureTimeMs: meta.captureTimeMs };
+export function classifyPayload(codec: M2mCodec, payload: Buffer): { kind: 'picture' | 'headers' | 'empty'; nalus: Buffer[]; keyframe: boolean } {
+  if (payload.length === 0) return { kind: 'empty', nalus: [], keyframe: false };
+  if (codec === 'fwht') return { kind: 'picture', nalus: [Buffer.from(payload)], keyframe: parseFwhtHeader(payload)?.iFrame ?? false };
+  const nalus = splitAnnexB(payload);
+  if (nalus.length === 0) return { kind: 'empty', nalus, keyframe: false };
+  if (!nalus.some(isSlice)) return { kind: 'headers', nalus, keyframe: false };
+  return { kind: 'picture', nalus, keyframe: nalus.some((n) => nalType(n) === 5) };
+}
+
+/**
+ * One CAPTURE buffer's payload as an AccessUnit, with any parameter sets held back from a
+ * headers-only buffer in front. H.264: a keyframe when it holds an IDR slice. FWHT: when
+ * its header says I-frame. Undefined when the buffer holds no picture.
+ */
+export function toAccessUnit(codec: M2mCodec, payload: Buffer, meta: { seq: number; captureTimeMs: number }, heldHeaders: readonly Buffer[] = []): AccessUnit | undefined {
+  const c = classifyPayload(codec, payload);
+  if (c.kind !== 'picture') return undefined;
+  return { nalus: [...heldHeaders, ...c.nalus], keyframe: c.keyframe, seq: meta.seq, captureTimeMs: meta.captureTimeMs };
 }
 
 /** Frames queued to the encoder and not yet returned, keyed by their buffer timestamp (µs). */

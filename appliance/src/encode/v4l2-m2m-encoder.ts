@@ -13,8 +13,9 @@
  *   otherwise the frame is dropped and counted. At most the OUTPUT queue depth is in flight.
  * - encodeDmabuf() imports a capture buffer by fd instead (zero copy, outputMemory 'dmabuf');
  *   its release() runs once the encoder has returned that OUTPUT buffer, or at once if dropped.
- * - Each CAPTURE buffer becomes one AccessUnit carrying the seq/captureTimeMs of the frame
- *   whose OUTPUT timestamp it copied (see v4l2-m2m-encoder-units.ts).
+ * - Each CAPTURE buffer with a picture becomes one AccessUnit carrying the seq/captureTimeMs
+ *   of the frame whose OUTPUT timestamp it copied (see v4l2-m2m-encoder-units.ts); a
+ *   headers-only buffer (SPS/PPS) is held and put in front of the next picture.
  * - Device errors, a stall (frames in flight, nothing out for stallMs) or a run of corrupt
  *   buffers → state 'restarting': close, reopen with back-off, then 'running'; the encoder
  *   starts from an IDR after a restart and requestKeyframe() is re-armed.
@@ -29,9 +30,9 @@ import type { MappedBuffer } from '../v4l2/m2m-device.js';
 import { pickRawFormat, rawLayout, writeI420 } from '../v4l2/m2m-raw-layout.js';
 import type { RawLayout } from '../v4l2/m2m-raw-layout.js';
 import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
-import type { EncoderSettings, EncoderSink, EncoderState, H264Encoder } from './h264-encoder.js';
+import type { AccessUnit, EncoderSettings, EncoderSink, EncoderState, H264Encoder } from './h264-encoder.js';
 import { planControls, resolveControls, type M2mCodec } from './v4l2-m2m-encoder-controls.js';
-import { InFlightFrames, toAccessUnit } from './v4l2-m2m-encoder-units.js';
+import { InFlightFrames, classifyPayload } from './v4l2-m2m-encoder-units.js';
 
 export interface V4l2M2mEncoderOptions {
   /** The encoder node, e.g. /dev/sonobox/encoder or what board-probe found. */
@@ -96,6 +97,8 @@ interface Session {
   readonly openedAt: number;
   lastProgressAt: number;
   corruptRun: number;
+  /** SPS/PPS from a headers-only CAPTURE buffer, waiting for the next picture. */
+  heldHeaders: Buffer[];
   sawLast: boolean;
   sawEos: boolean;
   stopping: boolean;
@@ -290,6 +293,7 @@ export class V4l2M2mEncoder implements H264Encoder {
         openedAt: t,
         lastProgressAt: t,
         corruptRun: 0,
+        heldHeaders: [],
         sawLast: false,
         sawEos: false,
         stopping: false,
@@ -418,9 +422,6 @@ export class V4l2M2mEncoder implements H264Encoder {
 
   private onCaptureBuffer(s: Session, b: BufferInfo): void {
     s.lastProgressAt = now();
-    const meta = s.inflight.take(b.timestampUs);
-    const queuedAt = s.queuedAt.get(b.timestampUs);
-    s.queuedAt.delete(b.timestampUs);
     const p = b.planes[0];
     const view = s.cap[b.index]?.planes[0];
     if (b.flags & BufFlag.error) {
@@ -428,11 +429,18 @@ export class V4l2M2mEncoder implements H264Encoder {
       if (++s.corruptRun >= 5) throw new Error(`encoder marked ${s.corruptRun} buffers in a row as corrupt`);
     } else if (p && view && p.bytesused > p.dataOffset) {
       s.corruptRun = 0;
-      if (!meta) {
-        this.counts.unmatched++;
-      } else {
-        const au = toAccessUnit(this.codec, view.subarray(p.dataOffset, p.bytesused), meta);
-        if (au) {
+      const c = classifyPayload(this.codec, view.subarray(p.dataOffset, p.bytesused));
+      if (c.kind === 'headers') {
+        s.heldHeaders.push(...c.nalus); // SPS/PPS alone: they go in front of the next picture
+      } else if (c.kind === 'picture') {
+        const meta = s.inflight.take(b.timestampUs);
+        const queuedAt = s.queuedAt.get(b.timestampUs);
+        s.queuedAt.delete(b.timestampUs);
+        if (!meta) {
+          this.counts.unmatched++;
+        } else {
+          const au: AccessUnit = { nalus: [...s.heldHeaders, ...c.nalus], keyframe: c.keyframe, seq: meta.seq, captureTimeMs: meta.captureTimeMs };
+          s.heldHeaders = [];
           this.counts.accessUnits++;
           if (queuedAt !== undefined) {
             this.encodeMs.push(now() - queuedAt);
