@@ -9,14 +9,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['appliance/src/**/*.test.ts', 'web-ui/src/**/*.test.ts'],
-          exclude: ['**/*.e2e.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.e2e.test.ts', '**/*.hw.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },
       },
       {
         test: {
           name: 'e2e',
-          include: ['test/**/*.e2e.test.ts', 'appliance/src/**/*.e2e.test.ts', 'systemd/**/*.test.ts', 'udev/**/*.test.ts'],
+          include: ['test/**/*.e2e.test.ts', 'appliance/src/**/*.e2e.test.ts', 'web-ui/**/*.e2e.test.ts', 'systemd/**/*.test.ts', 'udev/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Browser and encoder tests share two cores: run files one at a time.

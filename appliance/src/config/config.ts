@@ -1,3 +1,5 @@
+import { defaultCartConfig, type CartConfig } from '../cart/cart-devices.js';
+
 /**
  * One configuration schema, validated once at start-up; each module receives its slice.
  * Defaults sit beside each field. Sources, in increasing priority: defaults, the config
@@ -39,6 +41,8 @@ export interface Config {
     /** Access units a slow viewer may have queued before it drops to the next IDR. */
     viewerQueueFrames: number; // default 30
   };
+  /** The cart's small display and button (cart/cart-devices.ts documents each field). */
+  cart: CartConfig;
   session: {
     /** An unused link dies after this long (monotonic clock). */
     linkTtlMs: number; // default 10 min
@@ -52,6 +56,7 @@ export const defaultConfig: Config = {
   source: { spec: 'auto', width: 1280, height: 720, fps: 30 },
   encoder: { spec: 'auto', bitrateBps: 4_000_000, keyframeIntervalS: 2 },
   webrtc: { playoutDelayMinMs: 0, playoutDelayMaxMs: 0, extraHostAddresses: [], viewerQueueFrames: 30 },
+  cart: defaultCartConfig,
   session: { linkTtlMs: 10 * 60_000, maxViewers: 1 },
 };
 
@@ -106,6 +111,11 @@ export const cliUsage = `Usage: npm start -- [options]
   --playout-delay MIN,MAX  playout-delay extension in ms (default 0,0)
   --link-ttl SECONDS    how long an unused link lives (default 600)
   --ice-host ADDR       extra host address to offer as an ICE candidate (repeatable)
+  --max-viewers N       devices that may watch one session, one link each (default 1)
+  --language en|fr      language of the cart display (default en)
+  --display <auto|png|/dev/fbN>   cart display (default auto: framebuffer, else PNG at /api/cart.png)
+  --button <auto|terminal|PATH>   cart button (default auto: evdev, else terminal keys)
+  --print-link          print the link even under systemd (where stdout goes to the journal)
   --no-session          do not start a session at launch (wait for POST /api/session)
   --help                this text`;
 
@@ -114,6 +124,8 @@ export interface CliOptions {
   /** Start a session (and print its link) as soon as the box is up. */
   startSession: boolean;
   help: boolean;
+  /** Print the link even when stdout is the journal (systemd): off by default there. */
+  printLink: boolean;
 }
 
 /** Applies command-line flags on top of a base configuration. Throws ConfigError. */
@@ -121,6 +133,7 @@ export function parseCli(argv: readonly string[], base: Config = defaultConfig):
   const c: Config = structuredClone(base);
   let startSession = true;
   let help = false;
+  let printLink = false;
   const num = (flag: string, v: string | undefined): number => {
     const n = Number(v);
     if (v === undefined || v === '' || !Number.isFinite(n)) throw new ConfigError(`${flag} needs a number (got "${v ?? ''}")`);
@@ -150,10 +163,20 @@ export function parseCli(argv: readonly string[], base: Config = defaultConfig):
       }
       case '--link-ttl': c.session.linkTtlMs = num(flag, value()) * 1000; break;
       case '--ice-host': c.webrtc.extraHostAddresses.push(value()); break;
+      case '--max-viewers': c.session.maxViewers = num(flag, value()); break;
+      case '--language': {
+        const v = value();
+        if (v !== 'en' && v !== 'fr') throw new ConfigError(`--language must be en or fr (got "${v}")`);
+        c.cart.language = v;
+        break;
+      }
+      case '--display': c.cart.display = value(); break;
+      case '--button': c.cart.button = value(); break;
+      case '--print-link': printLink = true; break;
       case '--no-session': startSession = false; break;
       case '--help': case '-h': help = true; break;
       default: throw new ConfigError(`unknown option "${flag}"; see --help`);
     }
   }
-  return { config: validateConfig(c), startSession, help };
+  return { config: validateConfig(c), startSession, help, printLink };
 }

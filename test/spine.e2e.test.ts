@@ -1,0 +1,97 @@
+/**
+ * The spine end to end: the real app (test pattern → x264 → RFC 6184 → werift) serving a
+ * real headless Chromium through a one-time link, on loopback only.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../appliance/src/app.js';
+import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
+import { defaultConfig, validateConfig, type Config } from '../appliance/src/config/config.js';
+import { createLogger } from '../appliance/src/system/logger.js';
+import { launchChromium } from './support/chromium.js';
+import { openViewer, pageState, samplePresentedFrames, waitForState } from './support/viewer-page.js';
+
+function testConfig(): Config {
+  const c = structuredClone(defaultConfig);
+  c.http.host = '127.0.0.1';
+  c.http.port = 0;
+  c.webrtc.extraHostAddresses = ['127.0.0.1'];
+  c.source.spec = 'test-pattern';
+  c.encoder.spec = 'software';
+  c.session.maxViewers = 2;
+  c.cart.display = 'png';
+  c.cart.button = 'terminal';
+  return validateConfig(c);
+}
+
+describe('the spine: one-time link to live H.264 in Chromium', () => {
+  let app: App;
+  let base: string;
+  let browser: Browser;
+  const links: string[] = [];
+  let sessionStartedAt = 0;
+  const pages: Page[] = [];
+
+  beforeAll(async () => {
+    app = await buildApp({ config: testConfig(), logger: createLogger({ level: 'warn' }), onLink: (l) => links.push(l) });
+    base = await app.start();
+    browser = await launchChromium();
+    app.share();
+    sessionStartedAt = performance.now();
+    expect(links).toHaveLength(1);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('plays the live picture: the frame counter read back from 50+ rendered frames keeps increasing', async () => {
+    const page = await openViewer(browser, links[0]!);
+    pages.push(page);
+    await waitForState(page, 'live');
+    expect(page.url()).not.toContain('#'); // the token left the address bar
+    const frames = await samplePresentedFrames(page, stampReaderSource, 60, 30_000);
+    const seqs = frames.map((f) => f.seq);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+    expect(seqs.at(-1)! - seqs[0]!).toBeGreaterThanOrEqual(50);
+  });
+
+  it('a second device with the same link gets "no longer valid" while the first keeps playing', async () => {
+    const second = await openViewer(browser, links[0]!);
+    await waitForState(second, 'link-invalid');
+    expect(await second.textContent('body')).toMatch(/already been used or has expired/);
+    const frames = await samplePresentedFrames(pages[0]!, stampReaderSource, 10);
+    expect(frames.at(-1)!.seq).toBeGreaterThan(frames[0]!.seq);
+    expect(await pageState(pages[0]!)).toBe('live');
+    await second.context().close();
+  });
+
+  it('a viewer joining 10 s into the session shows its first frame within 1 s', async () => {
+    const wait = 10_000 - (performance.now() - sessionStartedAt);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const res = await fetch(new URL('/api/session', base), { method: 'POST' });
+    expect(res.status).toBe(201);
+    const { link } = (await res.json()) as { link: string };
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    pages.push(page);
+    const t0 = Date.now();
+    await page.goto(link);
+    const [first] = await samplePresentedFrames(page, stampReaderSource, 1, 10_000);
+    const firstFrameMs = first!.presentedMs - t0;
+    console.log(`late joiner: first frame presented ${firstFrameMs.toFixed(0)} ms after opening the link`);
+    expect(firstFrameMs).toBeLessThan(1000);
+  });
+
+  it('ending the session stops every viewer and tells each page', async () => {
+    const res = await fetch(new URL('/api/session', base), { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    for (const page of pages) await waitForState(page, 'ended', 10_000);
+    const status = (await (await fetch(new URL('/api/status', base))).json()) as { session: { viewers: number } };
+    expect(status.session.viewers).toBe(0);
+    expect(app.hub.readerCount).toBe(0);
+    // No frame is presented after the end.
+    await expect(samplePresentedFrames(pages[0]!, stampReaderSource, 1, 2000)).rejects.toThrow(/read 0 of 1/);
+  });
+});
