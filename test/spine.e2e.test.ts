@@ -73,11 +73,9 @@ describe('the spine: one-time link to live H.264 in Chromium', () => {
     const res = await fetch(new URL('/api/session', base), { method: 'POST' });
     expect(res.status).toBe(201);
     const { link } = (await res.json()) as { link: string };
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
-    pages.push(page);
     const t0 = Date.now();
-    await page.goto(link);
+    const page = await openViewer(browser, link);
+    pages.push(page);
     const [first] = await samplePresentedFrames(page, stampReaderSource, 1, 10_000);
     const firstFrameMs = first!.presentedMs - t0;
     console.log(`late joiner: first frame presented ${firstFrameMs.toFixed(0)} ms after opening the link`);

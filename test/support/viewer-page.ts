@@ -12,6 +12,9 @@ export interface PresentedFrame {
 /** Opens the viewer page at `link` in a fresh browser context (a separate "device"). */
 export async function openViewer(browser: Browser, link: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  // tsx (the bench runs under it) compiles with esbuild's keepNames, which wraps inner
+  // functions of page.evaluate callbacks in a __name() helper the page does not have.
+  await context.addInitScript('globalThis.__name = (f) => f');
   const page = await context.newPage();
   await page.goto(link);
   return page;

@@ -1,0 +1,185 @@
+/**
+ * npm run bench — glass-to-glass latency and sender cost with 1, 4 and 8 viewers.
+ *
+ * The box runs as its own process (test pattern 1280x720@30 → x264 → werift), exactly as
+ * `npm start` would. Each frame carries its generation time as a stamp (capture/frame-stamp.ts);
+ * one viewer is a real headless Chromium that reads the stamp back from every presented
+ * frame (requestVideoFrameCallback + canvas), the others are PacketReceivers that complete
+ * ICE/DTLS/SRTP and count packets without decoding, so the 2-core machine is not
+ * saturated by rendering. Runs are interleaved (1, 4, 8, 1, 4, 8, …) and medians reported.
+ *
+ * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
+import { launchChromium } from '../test/support/chromium.js';
+import { openViewer, samplePresentedFrames, waitForState } from '../test/support/viewer-page.js';
+import { PacketReceiver } from './packet-receiver.js';
+
+interface RunResult {
+  viewers: number;
+  medianMs: number;
+  p95Ms: number;
+  rendered: number;
+  sent: number;
+  boxCpuPct: number;
+  encoderCpuPct: number;
+  rssMb: number;
+  receiverPackets: number;
+}
+
+const args = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : def;
+};
+const rounds = Number(opt('rounds', '3'));
+const seconds = Number(opt('seconds', '10'));
+const viewerCounts = opt('viewers', '1,4,8').split(',').map(Number);
+const CLK_TCK = 100; // getconf CLK_TCK on Linux
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
+
+async function startBox(port: number): Promise<ChildProcess> {
+  const box = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'appliance/src/main.ts', '--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
+      '--source', 'test-pattern', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts)),
+      '--no-session', '--display', 'png', '--button', 'terminal'],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SONOBOX_LOG_LEVEL: 'warn' } },
+  );
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    box.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Listening on port')) resolve();
+    });
+    box.on('exit', (code) => reject(new Error(`box exited with ${code}`)));
+  });
+  return box;
+}
+
+async function api(base: string, method: string, path: string): Promise<Response> {
+  return fetch(new URL(path, base), { method });
+}
+
+async function accessUnitsOut(base: string): Promise<number> {
+  const s = (await (await api(base, 'GET', '/api/status')).json()) as { stream: { accessUnitsOut: number } };
+  return s.stream.accessUnitsOut;
+}
+
+async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typeof launchChromium>>, viewers: number): Promise<RunResult> {
+  await api(base, 'DELETE', '/api/session');
+  const links: string[] = [];
+  for (let i = 0; i < viewers; i++) {
+    const r = await api(base, 'POST', '/api/session');
+    if (r.status !== 201) throw new Error(`POST /api/session answered ${r.status}`);
+    links.push(((await r.json()) as { link: string }).link);
+  }
+  const page = await openViewer(browser, links[0]!);
+  await waitForState(page, 'live');
+  const receivers = links.slice(1).map(() => new PacketReceiver(base));
+  await Promise.all(receivers.map((rc, i) => rc.connect(new URL(links[i + 1]!).hash.slice(1))));
+  await new Promise((r) => setTimeout(r, 3000)); // warm-up: jitter buffers settle, IDRs pass
+  const encoderPid = childPids(boxPid)[0];
+  const ticks0 = cpuTicks(boxPid);
+  const enc0 = encoderPid ? cpuTicks(encoderPid) : 0;
+  const sent0 = await accessUnitsOut(base);
+  const pkts0 = receivers.reduce((a, r) => a + r.packets, 0);
+  const t0 = performance.now();
+  const frames = await samplePresentedFrames(page, stampReaderSource, seconds * 30, (seconds + 10) * 1000);
+  const elapsedS = (performance.now() - t0) / 1000;
+  const sent = (await accessUnitsOut(base)) - sent0;
+  const result: RunResult = (() => {
+    const lat = frames.map((f) => f.presentedMs - f.timeMs).sort((a, b) => a - b);
+    return {
+      viewers,
+      medianMs: quantile(lat, 0.5),
+      p95Ms: quantile(lat, 0.95),
+      rendered: frames.length,
+      sent,
+      boxCpuPct: ((cpuTicks(boxPid) - ticks0) / CLK_TCK / elapsedS) * 100,
+      encoderCpuPct: encoderPid ? ((cpuTicks(encoderPid) - enc0) / CLK_TCK / elapsedS) * 100 : NaN,
+      rssMb: rssMb(boxPid),
+      receiverPackets: receivers.reduce((a, r) => a + r.packets, 0) - pkts0,
+    };
+  })();
+  await Promise.all(receivers.map((r) => r.close()));
+  await page.context().close();
+  await api(base, 'DELETE', '/api/session');
+  return result;
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const box = await startBox(port);
+  const browser = await launchChromium();
+  const results: RunResult[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const n of viewerCounts) {
+        const r = await run(base, box.pid!, browser, n);
+        results.push(r);
+        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s): median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB`);
+      }
+    }
+  } finally {
+    await browser.close();
+    box.kill('SIGTERM');
+  }
+  const rows = viewerCounts.map((n) => {
+    const rs = results.filter((r) => r.viewers === n);
+    const m = (k: keyof RunResult): number => median(rs.map((r) => r[k] as number));
+    return { n, median: m('medianMs'), p95: m('p95Ms'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
+  });
+  const one = rows.find((r) => r.n === 1);
+  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load before ${loadavg()[0]!.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern, x264 superfast ~4 Mbit/s\n`);
+  console.log('| viewers | latency median | p95 | frames rendered / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const extra = one && r.n > 1 ? `${((r.box - one.box) / (r.n - 1)).toFixed(1)} %` : '—';
+    console.log(`| ${r.n} | ${r.median.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.rendered} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB |`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
