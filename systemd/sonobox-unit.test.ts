@@ -86,7 +86,7 @@ describe.skipIf(version === undefined)('systemd/sonobox.service', () => {
     ['restarts forever', /^Restart=always$/m],
     ['no capabilities', /^CapabilityBoundingSet=$/m],
     ['closed device policy', /^DevicePolicy=closed$/m],
-    ['only capture/codec, framebuffer and input devices', /^DeviceAllow=char-video4linux rw\nDeviceAllow=char-fb rw\nDeviceAllow=char-input r$/m],
+    ['only capture/codec, framebuffer and input devices', /^DeviceAllow=char-video4linux rw\nDeviceAllow=char-fb rw\nDeviceAllow=char-input r\nDeviceAllow=\/dev\/console w$/m],
     ['an unprivileged user', /^User=sonobox$/m],
     ['a memory cap', /^MemoryMax=\d+M$/m],
   ])('declares %s', (_name, pattern) => {

@@ -1,0 +1,142 @@
+/**
+ * The system test: build the amd64 variant of the image recipe (image-build/build.sh),
+ * boot it in QEMU/TCG with user networking restricted to one forward to 127.0.0.1, and check
+ * the appliance as a whole: systemd reaches multi-user.target with no failed unit, the
+ * service is active after READY and prints its link on the console, the root is read-only
+ * with /var and /tmp in RAM, the outbound firewall drops what the box starts, the watchdog
+ * restarts a frozen service, and the disk is bit-for-bit unchanged after the session.
+ *
+ * Heavy (~5–10 minutes on two shared cores): runs when CI=true or SONOBOX_SYSTEM_TEST=1,
+ * otherwise it is reported as skipped. Needs root, mmdebstrap, qemu-system-x86_64, mtools
+ * (.ci/apt-packages.d/image.txt). The bootstrap tarball is cached under .hw-cache/.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QemuAppliance } from './qemu-appliance.js';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const enabled = process.env.CI === 'true' || process.env.SONOBOX_SYSTEM_TEST === '1';
+const out = join(repo, '.hw-cache', 'system-test');
+const hostPort = 18_000 + (process.pid % 1000);
+
+async function sha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Numbers printed at the end for the README (image size, build time, boot-to-READY). */
+const measured: Record<string, string> = {};
+
+describe.runIf(enabled)('appliance image boots in QEMU', () => {
+  let q: QemuAppliance;
+  let image = '';
+  let hashBefore = '';
+
+  beforeAll(async () => {
+    for (const tool of ['mmdebstrap', 'qemu-system-x86_64', 'mcopy', 'sfdisk']) {
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+        throw new Error(`${tool} is missing: install the packages in .ci/apt-packages.d/image.txt`);
+      }
+    }
+    mkdirSync(out, { recursive: true });
+    const t0 = performance.now();
+    execFileSync(join(repo, 'image-build/build.sh'), ['--arch', 'amd64', '--source', 'debian', '--no-xz', '--out', out], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 20 * 60_000,
+    });
+    measured['build (s, incl. cached bootstrap if any)'] = ((performance.now() - t0) / 1000).toFixed(0);
+    const built = join(out, 'sonobox-amd64-debian.img');
+    measured['image installed (MiB)'] = (Number(execFileSync('stat', ['-c', '%s', built], { encoding: 'utf8' })) / 2 ** 20).toFixed(0);
+    image = join(out, 'boot-under-test.img');
+    copyFileSync(built, image);
+    hashBefore = await sha256(image);
+    q = QemuAppliance.boot({ image, hostHttpPort: hostPort });
+  }, 25 * 60_000);
+
+  afterAll(async () => {
+    q?.kill();
+    if (image) rmSync(image, { force: true });
+    console.log('system test measurements:', measured);
+  });
+
+  it('reaches multi-user.target', async () => {
+    const hit = await q.waitForConsole(/Reached target .*multi-user\.target|Reached target.*Multi-User System/, 300_000);
+    measured['QEMU start to multi-user.target (s)'] = (hit.atMs / 1000).toFixed(1);
+  }, 310_000);
+
+  it('sonobox.service is active after READY and prints its link on the console', async () => {
+    await q.until('systemctl is-active sonobox.service', 180_000);
+    const mono = await q.run('systemctl show -p ActiveEnterTimestampMonotonic --value sonobox.service');
+    measured['kernel start to READY (guest s)'] = (Number(mono.out) / 1e6).toFixed(1);
+    const link = await q.waitForConsole(/Link: https?:\/\/\S+/, 60_000);
+    measured['QEMU start to link on console (s)'] = (link.atMs / 1000).toFixed(1);
+    expect(link.line).toMatch(/Link: https?:\/\/[^\s/]+(:\d+)?\//);
+  }, 250_000);
+
+  it('has no failed units', async () => {
+    const failed = await q.run('systemctl --failed --no-legend --plain');
+    expect(failed.out).toBe('');
+  });
+
+  it('runs from a read-only root with /var and /tmp in RAM', async () => {
+    const mounts = await q.run('for m in / /var /tmp; do findmnt -no TARGET,FSTYPE,OPTIONS --mountpoint $m; done');
+    const rows = Object.fromEntries(mounts.out.split('\n').map((l) => { const [t, fs, o] = l.trim().split(/\s+/); return [t!, { fs, o }]; }));
+    expect(rows['/']?.fs).toBe('ext4');
+    expect(rows['/']?.o?.split(',')).toContain('ro');
+    expect(rows['/var']?.fs).toBe('tmpfs');
+    expect(rows['/tmp']?.fs).toBe('tmpfs');
+    expect((await q.run('swapon --show --noheadings')).out).toBe('');
+    expect((await q.run('journalctl --header | grep -c "File path: /run/log/journal"')).status).toBe(0);
+  });
+
+  it('the unit passes trixie systemd-analyze verify and rates OK in security', async () => {
+    expect((await q.run('systemd-analyze verify /etc/systemd/system/sonobox.service')).out).toBe('');
+    const sec = await q.run('systemd-analyze security --no-pager sonobox.service | tail -n1');
+    const m = /exposure level for sonobox\.service: (\d+\.\d+) (\w+)/.exec(sec.out);
+    expect(m, sec.out).not.toBeNull();
+    measured['systemd-analyze security exposure'] = `${m![1]} ${m![2]}`;
+    expect(Number(m![1])).toBeLessThan(4);
+  });
+
+  it('serves HTTP through the forwarded port', async () => {
+    const res = await fetch(`http://127.0.0.1:${hostPort}/`);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it('drops connections the box starts (outbound firewall)', async () => {
+    const count = async (): Promise<number> => {
+      const r = await q.run("nft -j list chain inet sonobox_egress output | grep -o '\"packets\": [0-9]*' | tail -n1 | grep -o '[0-9]*$'");
+      return Number(r.out);
+    };
+    const before = await count();
+    // 10.0.2.2 is QEMU's gateway: without the firewall the SYN would be answered at once.
+    const attempt = await q.run('timeout 4 bash -c "echo > /dev/tcp/10.0.2.2/80"');
+    expect(attempt.status).not.toBe(0);
+    expect(await count()).toBeGreaterThan(before);
+  });
+
+  it('the watchdog restarts a frozen service', async () => {
+    const pid = (await q.run('systemctl show -p MainPID --value sonobox.service')).out;
+    expect(Number(pid)).toBeGreaterThan(1);
+    await q.run(`kill -STOP ${pid}`);
+    const t0 = performance.now();
+    await q.until(`[ "$(systemctl show -p NRestarts --value sonobox.service)" -ge 1 ] && systemctl is-active sonobox.service && [ "$(systemctl show -p MainPID --value sonobox.service)" != ${pid} ]`, 120_000);
+    measured['SIGSTOP to service active again (s)'] = ((performance.now() - t0) / 1000).toFixed(1);
+    expect((await q.run('journalctl -u sonobox.service --no-pager | grep -c "Watchdog timeout"')).status).toBe(0);
+  }, 130_000);
+
+  it.todo('a headless Chromium watches the test pattern through the link on the console (needs the spine: ICE port range + 127.0.0.1 candidate)');
+
+  it('changed nothing on the disk after the session (everything written went to tmpfs)', async () => {
+    await q.shutdown(120_000);
+    expect(await sha256(image)).toBe(hashBefore);
+  }, 130_000);
+});
+
+describe.runIf(!enabled)('appliance image boots in QEMU', () => {
+  it.skip('skipped: the system test builds and boots an image (~5–10 min); it runs in CI or with SONOBOX_SYSTEM_TEST=1', () => {});
+});

@@ -1,0 +1,188 @@
+/**
+ * Boots a built sonobox disk image in QEMU (TCG: /dev/kvm here hangs a stock kernel) the way
+ * a Pi's firmware does: kernel, initrd and cmdline.txt are read from the image's FAT boot
+ * partition. Two serial ports: ttyS0 is the console (kernel, systemd, the service's stdout
+ * with the one-time link), ttyS1 carries systemd's own debug shell (`systemd.debug_shell=`
+ * on the kernel command line, systemd-debug-generator(8)) through which the test runs
+ * commands as root. Nothing in the image itself opens a shell.
+ *
+ * Networking: user-mode with restrict=on (the guest reaches nothing but the forwards), one
+ * TCP forward 127.0.0.1:<port> -> guest:8080, and UDP forwards for a fixed ICE port range.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface BootOptions {
+  image: string;
+  hostHttpPort: number;
+  /** Guest UDP ports forwarded 1:1 from 127.0.0.1 (WebRTC media). */
+  udpPorts?: readonly number[];
+  memoryMb?: number;
+}
+
+/** Reads one file from the FAT partition starting at 1 MiB (mtools, no loop device). */
+export function readBootFile(image: string, name: string, dest: string): void {
+  execFileSync('mcopy', ['-o', '-i', `${image}@@1M`, `::${name}`, dest], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+}
+
+export class QemuAppliance {
+  readonly console: string[] = [];
+  private consoleTail = '';
+  private readonly listeners = new Set<() => void>();
+  private shell: Socket | undefined;
+  private shellBuffer = '';
+  private commandSeq = 0;
+  exited: Promise<number | null>;
+  readonly startedAt = performance.now();
+
+  private constructor(
+    private readonly qemu: ChildProcess,
+    private readonly dir: string,
+    private readonly shellPath: string,
+  ) {
+    qemu.stdout!.setEncoding('utf8').on('data', (d: string) => this.onConsole(d));
+    qemu.stderr!.setEncoding('utf8').on('data', (d: string) => this.onConsole(d));
+    this.exited = new Promise((resolve) => qemu.on('exit', (code) => resolve(code)));
+  }
+
+  static boot(o: BootOptions): QemuAppliance {
+    const dir = mkdtempSync(join(tmpdir(), 'sonobox-qemu-'));
+    readBootFile(o.image, 'vmlinuz', join(dir, 'vmlinuz'));
+    readBootFile(o.image, 'initrd.img', join(dir, 'initrd.img'));
+    readBootFile(o.image, 'cmdline.txt', join(dir, 'cmdline.txt'));
+    const cmdline = `${readFileSync(join(dir, 'cmdline.txt'), 'utf8').trim()} systemd.debug_shell=ttyS1`;
+    const shellPath = join(dir, 'shell.sock');
+    const fwd = [`hostfwd=tcp:127.0.0.1:${o.hostHttpPort}-:8080`, ...(o.udpPorts ?? []).map((p) => `hostfwd=udp:127.0.0.1:${p}-:${p}`)];
+    const args = [
+      '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(o.memoryMb ?? 1536),
+      '-display', 'none', '-monitor', 'none', '-no-reboot',
+      '-kernel', join(dir, 'vmlinuz'), '-initrd', join(dir, 'initrd.img'), '-append', cmdline,
+      '-drive', `file=${o.image},format=raw,if=virtio`,
+      '-netdev', `user,id=n0,restrict=on,${fwd.join(',')}`, '-device', 'virtio-net-pci,netdev=n0',
+      // A hardware watchdog for systemd's RuntimeWatchdogSec=.
+      '-device', 'i6300esb', '-action', 'watchdog=reset',
+      '-serial', 'stdio',
+      '-chardev', `socket,id=dbg,path=${shellPath},server=on,wait=off`, '-serial', 'chardev:dbg',
+    ];
+    const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new QemuAppliance(qemu, dir, shellPath);
+  }
+
+  private onConsole(d: string): void {
+    const text = this.consoleTail + d;
+    const lines = text.split(/\r?\n/);
+    this.consoleTail = lines.pop() ?? '';
+    this.console.push(...lines);
+    for (const l of this.listeners) l();
+  }
+
+  /** Resolves with the first console line matching `re`, or rejects after `timeoutMs`. */
+  waitForConsole(re: RegExp, timeoutMs: number, from = 0): Promise<{ line: string; index: number; atMs: number }> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        for (let i = from; i < this.console.length; i++) {
+          if (re.test(this.console[i]!)) {
+            this.listeners.delete(listener);
+            clearTimeout(timer);
+            resolve({ line: this.console[i]!, index: i, atMs: performance.now() - this.startedAt });
+            return true;
+          }
+        }
+        return false;
+      };
+      const listener = (): void => void check();
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`no console line matching ${re} within ${timeoutMs} ms; last lines:\n${this.console.slice(-15).join('\n')}`));
+      }, timeoutMs);
+      this.listeners.add(listener);
+      check();
+    });
+  }
+
+  private async openShell(timeoutMs: number): Promise<Socket> {
+    if (this.shell) return this.shell;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      try {
+        const s = await new Promise<Socket>((resolve, reject) => {
+          const c = connect(this.shellPath, () => resolve(c));
+          c.once('error', reject);
+        });
+        s.setEncoding('utf8').on('data', (d: string) => {
+          this.shellBuffer += d;
+          for (const l of this.listeners) l();
+        });
+        this.shell = s;
+        return s;
+      } catch (e) {
+        if (performance.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /**
+   * Runs a shell command as root in the guest and returns its output and exit status.
+   * Output is framed by markers so console noise on the debug tty cannot be mistaken for it.
+   */
+  async run(command: string, timeoutMs = 60_000): Promise<{ out: string; status: number }> {
+    const shell = await this.openShell(timeoutMs);
+    const n = ++this.commandSeq;
+    const begin = `__SBX_BEGIN_${n}__`;
+    const endRe = new RegExp(`__SBX_END_${n}__ (\\d+)`);
+    // printf builds the markers so the echoed command line itself never matches them.
+    shell.write(`stty -echo 2>/dev/null; printf '__SBX_%s_${n}__\\n' BEGIN; ( ${command} ) 2>&1; printf '__SBX_%s_${n}__ %d\\n' END $?\n`);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const b = this.shellBuffer.indexOf(begin);
+        const m = endRe.exec(this.shellBuffer);
+        if (b < 0 || !m) return;
+        const out = this.shellBuffer.slice(b + begin.length, m.index).replace(/\r/g, '').trim();
+        this.shellBuffer = this.shellBuffer.slice(m.index + m[0].length);
+        this.listeners.delete(check);
+        clearTimeout(timer);
+        resolve({ out, status: Number(m[1]) });
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`guest command timed out after ${timeoutMs} ms: ${command}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  /** Polls `command` until it exits 0 (returns its output) or the time is up. */
+  async until(command: string, timeoutMs: number, everyMs = 2_000): Promise<string> {
+    const deadline = performance.now() + timeoutMs;
+    let last = { out: '', status: -1 };
+    while (performance.now() < deadline) {
+      last = await this.run(command, Math.max(5_000, deadline - performance.now()));
+      if (last.status === 0) return last.out;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+    throw new Error(`"${command}" still failing after ${timeoutMs} ms: ${last.out}`);
+  }
+
+  /** Asks the guest to power off cleanly; kills QEMU if it has not exited in time. */
+  async shutdown(timeoutMs = 90_000): Promise<void> {
+    if (this.qemu.exitCode === null) {
+      this.shell?.write('systemctl poweroff\n');
+      const t = setTimeout(() => this.qemu.kill('SIGKILL'), timeoutMs);
+      await this.exited;
+      clearTimeout(t);
+    }
+    this.shell?.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  kill(): void {
+    if (this.qemu.exitCode === null) this.qemu.kill('SIGKILL');
+    this.shell?.destroy();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
