@@ -1,6 +1,4 @@
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { defaultPressTiming, type PressTiming } from './button.js';
 import type { CartLimits } from './cart-lifecycle.js';
 import { defaultCartLimits } from './cart-lifecycle.js';
@@ -45,13 +43,14 @@ export const defaultCartConfig: CartConfig = {
 export const cartLimitsOf = (c: CartConfig): CartLimits => ({ ...defaultCartLimits, maxSessionMs: c.maxSessionMs, noViewerMs: c.noViewerMs });
 export const pressTimingOf = (c: CartConfig): PressTiming => ({ debounceMs: c.debounceMs, longPressMs: c.longPressMs });
 
-/** Where the dev-mode PNG screen is written. */
-export const devScreenPath = (): string => join(tmpdir(), 'sonobox-cart.png');
-
-/** Picks the display: the framebuffer on the appliance, a PNG (latestPng(), file in the temp dir) on a PC. */
+/**
+ * Picks the display: the framebuffer on the appliance, a PNG on a PC. The PNG lives in
+ * memory only (latestPng(), served to the box itself at /api/cart.png): the sharing
+ * screen carries a link's QR code, so it must never be written to a file.
+ */
 export function openCartDisplay(c: CartConfig, sysRoot = '/sys'): Display {
   if (c.display === 'png' || (c.display === 'auto' && !existsSync(defaultDisplayDevice))) {
-    return new PngDisplay(c.pngWidth, c.pngHeight, devScreenPath());
+    return new PngDisplay(c.pngWidth, c.pngHeight);
   }
   return openFramebufferDisplay(c.display === 'auto' ? defaultDisplayDevice : c.display, sysRoot);
 }

@@ -1,0 +1,199 @@
+/**
+ * The cart end to end: the real app on loopback with its button read from a FIFO of raw
+ * struct input_event bytes (what /dev/input/eventN delivers) and its screen kept as a PNG.
+ * A short press shows a QR code; the link decoded from the screen's pixels plays in a real
+ * headless Chromium; a long press ends the session for that viewer and kills the link.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jsQRModule from 'jsqr';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../appliance/src/app.js';
+import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
+import { EV_KEY, EV_SYN, encodeInputEvent, keyCodes, KeyValue } from '../appliance/src/cart/evdev.js';
+import { pngToCanvas } from '../appliance/src/cart/png-display.js';
+import { defaultConfig, validateConfig, type Config } from '../appliance/src/config/config.js';
+import { createLogger } from '../appliance/src/system/logger.js';
+import { launchChromium } from './support/chromium.js';
+import { openViewer, samplePresentedFrames, waitForState } from './support/viewer-page.js';
+
+type JsQR = typeof jsQRModule.default;
+const jsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModule) as JsQR;
+
+/** A key other than Enter, so the test also proves the configured code is the one obeyed. */
+const buttonKey = keyCodes.KEY_F13;
+
+function cartConfig(buttonPath: string): Config {
+  const c = structuredClone(defaultConfig);
+  c.http.host = '127.0.0.1';
+  c.http.port = 0;
+  c.webrtc.extraHostAddresses = ['127.0.0.1'];
+  c.source.spec = 'test-pattern';
+  c.encoder.spec = 'software';
+  c.session.maxViewers = 2;
+  c.cart.display = 'png';
+  c.cart.button = buttonPath;
+  c.cart.buttonKeyCode = buttonKey;
+  c.cart.language = 'en';
+  return validateConfig(c);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` every 50 ms until it returns true; fails with `what` after `timeoutMs`. */
+async function until(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await probe())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('the cart: FIFO button, PNG screen, QR link, live viewer, long press ends it', () => {
+  let app: App;
+  let base: string;
+  let browser: Browser;
+  let dir: string;
+  let fifo: string;
+  /** Our end of the FIFO. O_RDWR never blocks on Linux (a FIFO opened for writing only would wait for the reader). */
+  let writer: number | undefined;
+  let link = '';
+  let viewer: Page;
+  let devScreenBefore: number | undefined;
+  const devScreenFile = join(tmpdir(), 'sonobox-cart.png');
+
+  /** One EV_KEY for the configured code followed by the EV_SYN that closes the report, as the kernel sends it. */
+  function key(value: number): void {
+    const now = Date.now();
+    const time = { seconds: Math.floor(now / 1000), microseconds: (now % 1000) * 1000 };
+    const bytes = Buffer.concat([
+      encodeInputEvent({ ...time, type: EV_KEY, code: buttonKey, value }),
+      encodeInputEvent({ ...time, type: EV_SYN, code: 0, value: 0 }),
+    ]);
+    expect(writeSync(writer!, bytes)).toBe(bytes.length);
+  }
+
+  async function press(holdMs: number): Promise<void> {
+    key(KeyValue.press);
+    await sleep(holdMs);
+    key(KeyValue.release);
+  }
+
+  async function cartPng(): Promise<{ width: number; height: number; data: Uint8Array }> {
+    const res = await fetch(new URL('/api/cart.png', base), { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    return pngToCanvas(new Uint8Array(await res.arrayBuffer()));
+  }
+
+  async function qrOnScreen(): Promise<string | undefined> {
+    const c = await cartPng();
+    return jsQR(new Uint8ClampedArray(c.data.buffer, c.data.byteOffset, c.data.byteLength), c.width, c.height)?.data;
+  }
+
+  async function sessionStatus(): Promise<{ state: string; viewers: number }> {
+    const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { session: { state: string; viewers: number } }).session;
+  }
+
+  beforeAll(async () => {
+    devScreenBefore = statOrUndefined(devScreenFile);
+    dir = mkdtempSync(join(tmpdir(), 'sonobox-cart-e2e-'));
+    fifo = join(dir, 'button');
+    execFileSync('mkfifo', ['-m', '600', fifo], { timeout: 5000 });
+    writer = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    app = await buildApp({ config: cartConfig(fifo), logger: createLogger({ level: 'warn' }) });
+    base = await app.start();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    // The app first (the button stops reading), then our end of the FIFO: closing it
+    // earlier would make the button see EOF and start reopening the FIFO.
+    await app?.stop();
+    if (writer !== undefined) closeSync(writer);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('idle: the screen is served to the box as a PNG without a QR code, and no session runs', async () => {
+    await until('the first cart screen', async () => (await fetch(new URL('/api/cart.png', base))).status === 200);
+    const screen = await cartPng();
+    expect([screen.width, screen.height]).toEqual([480, 320]);
+    expect(await qrOnScreen()).toBeUndefined();
+    expect(app.cart.state.kind).toBe('idle');
+    expect((await sessionStatus()).state).toBe('idle');
+  });
+
+  it('a press of another key does nothing', async () => {
+    const now = { seconds: 0, microseconds: 0 };
+    writeSync(writer!, encodeInputEvent({ ...now, type: EV_KEY, code: keyCodes.KEY_ENTER, value: KeyValue.press }));
+    await sleep(100);
+    writeSync(writer!, encodeInputEvent({ ...now, type: EV_KEY, code: keyCodes.KEY_ENTER, value: KeyValue.release }));
+    await sleep(300);
+    expect(app.cart.state.kind).toBe('idle');
+    expect((await sessionStatus()).state).toBe('idle');
+  });
+
+  it('a short press starts a session; the QR code on the screen is the link, and it plays live in Chromium', async () => {
+    await press(150);
+    await until('the cart to show a link', () => app.cart.state.kind === 'sharing', 5000);
+    expect((await sessionStatus()).state).toBe('active');
+    link = (await qrOnScreen()) ?? '';
+    expect(link).toMatch(new RegExp(`^${base.replace(/[.]/g, '\\.')}/v#[A-Za-z0-9_-]{20,}$`));
+
+    viewer = await openViewer(browser, link);
+    await waitForState(viewer, 'live', 30_000);
+    const frames = await samplePresentedFrames(viewer, stampReaderSource, 20, 30_000);
+    for (let i = 1; i < frames.length; i++) expect(frames[i]!.seq).toBeGreaterThan(frames[i - 1]!.seq);
+  });
+
+  it('once the viewer is in, the cart shows "watching" with one viewer and the QR code is gone', async () => {
+    await until('the cart to count the viewer', () => app.cart.state.kind === 'watching', 10_000);
+    const s = app.cart.state;
+    expect(s.kind === 'watching' ? s.session.viewers : -1).toBe(1);
+    expect((await sessionStatus()).viewers).toBe(1);
+    expect(await qrOnScreen()).toBeUndefined();
+  });
+
+  it('a long press ends the session: the viewer is told, the link is dead, and the cart returns to idle', async () => {
+    await press(2300);
+    await waitForState(viewer, 'ended', 10_000);
+    expect(app.cart.state.kind).toBe('ended');
+    const status = await sessionStatus();
+    expect(status.viewers).toBe(0);
+    expect(status.state).not.toBe('active');
+    expect(app.hub.readerCount).toBe(0);
+
+    const again = await openViewer(browser, link);
+    await waitForState(again, 'link-invalid', 20_000);
+    await again.context().close();
+
+    // The 'ended' screen stays about 4 s, then the cart and the session manager are idle again.
+    await until('the cart to return to idle', () => app.cart.state.kind === 'idle', 10_000);
+    expect((await sessionStatus()).state).toBe('idle');
+    expect(await qrOnScreen()).toBeUndefined();
+  });
+
+  it('the long press did not also count as a short press: no new session after its release', async () => {
+    await sleep(300);
+    expect(app.cart.state.kind).toBe('idle');
+    expect((await sessionStatus()).state).toBe('idle');
+  });
+
+  it('the screen (which carried the QR code) was never written to a file', () => {
+    expect(statOrUndefined(devScreenFile)).toBe(devScreenBefore);
+  });
+});
+
+function statOrUndefined(path: string): number | undefined {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
