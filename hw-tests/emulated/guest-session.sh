@@ -11,6 +11,7 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 export HW_EMULATED=1          # tests may relax timing budgets under TCG; never skip because of it
 export HW_OUT=/run/hw-out     # files written here come back to the host (run.sh --out DIR)
+export NO_COLOR=1             # the console is a log, not a terminal (override with --env NO_COLOR=)
 # shellcheck disable=SC1091
 . /run/hw-out/session.env
 
@@ -35,7 +36,9 @@ fi
 # need udev (rules, symlinks) start it themselves: /lib/systemd/systemd-udevd --daemon.
 
 say "kernel $(uname -r); video nodes: $(cd /sys/class/video4linux 2>/dev/null && for d in *; do printf '%s=%s ' "$d" "$(cat "$d/name")"; done)"
-bash /run/hw-out/cmd.sh
-code=$?
+# Through a pipe: the serial console is not a real terminal, and tools that see a TTY
+# (vitest) redraw progress lines that turn into noise in a log.
+bash /run/hw-out/cmd.sh 2>&1 | cat
+code=${PIPESTATUS[0]}
 say "command exited with $code"
 exit "$code"

@@ -45,6 +45,11 @@ describe('chooseMode', () => {
     expect(got?.why).toContain(pixfmt);
   });
 
+  it('takes the wanted size from a stepwise range that holds it (vivid packed formats)', () => {
+    const got = chooseMode([m('YU12', 1920, 1080, [30]), { ...m('YUYV', 16384, 8640, [30]), anySize: true }], [], want720p30);
+    expect(got).toMatchObject({ pixfmt: 'YUYV', width: 1280, height: 720, fps: 30 });
+  });
+
   it('ignores formats it cannot convert (RGB, H.264)', () => {
     expect(chooseMode([m('RGB3', 1280, 720, [30]), m('H264', 1280, 720, [30])], ['RGB3', 'H264'], want720p30)).toBeUndefined();
   });

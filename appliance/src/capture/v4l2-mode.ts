@@ -35,7 +35,10 @@ const rawRank = (f: string): number => (isRaw(f) ? RAW_PIX_FMTS.indexOf(f) : RAW
  * Returns undefined when the device offers nothing we can convert.
  */
 export function chooseMode(offers: readonly ModeOffer[], formats: readonly string[], want: WantedMode): ChosenMode | undefined {
-  const usable = offers.filter((o) => isRaw(o.pixfmt) || o.pixfmt === 'MJPG');
+  const usable = offers
+    .filter((o) => isRaw(o.pixfmt) || o.pixfmt === 'MJPG')
+    // A stepwise range that holds the wanted size offers exactly that size.
+    .map((o) => (o.anySize && o.width >= want.width && o.height >= want.height ? { ...o, width: want.width, height: want.height } : o));
   const sameSize = usable.filter((o) => o.width === want.width && o.height === want.height);
   const label = (o: ModeOffer, why: string): ChosenMode => {
     const fps = o.fps.length === 0 ? undefined : rateOk(o, want.fps) ? want.fps : Math.max(...o.fps);

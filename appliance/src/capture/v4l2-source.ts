@@ -19,7 +19,7 @@ import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js'
 import { captureClockMs, i420Size } from './raw-frame.js';
 import { chooseMode, type ChosenMode } from './v4l2-mode.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
-import { CaptureDevice, type ActiveFormat } from '../v4l2/v4l2-capture-device.js';
+import { CaptureDevice, type ActiveFormat, type DvTimings } from '../v4l2/v4l2-capture-device.js';
 import { MmapCaptureQueue } from '../v4l2/v4l2-buffer-queue.js';
 import { errnoOf } from '../v4l2/v4l2-binding.js';
 import { dvConditionFromErrno, errnoName, isDeviceGone } from '../v4l2/v4l2-errno.js';
@@ -43,6 +43,9 @@ export interface V4l2SourceOptions {
   /** One line per condition change and one for the chosen mode; default console.log. */
   log?: (line: string) => void;
 }
+
+/** How often a streaming HDMI input re-queries its DV timings. */
+const DV_CHECK_MS = 500;
 
 /** Why the streaming session ended without an exception: go round the loop again. */
 type SessionEnd = 'stopped' | 'renegotiate';
@@ -127,7 +130,6 @@ export class V4l2Source implements FrameSource {
     let want = { width: this.o.width, height: this.o.height, fps: this.o.fps };
     if (input?.hasDvTimings) {
       const t = this.lockDvTimings(dev);
-      if (!t) return 'renegotiate';
       want = { width: t.width, height: t.height, fps: t.fps || this.o.fps };
       dev.subscribeSourceChange();
       dev.takeSourceChange(); // drop the change that led here
@@ -150,10 +152,18 @@ export class V4l2Source implements FrameSource {
     }
   }
 
-  /** Queries DV timings until they lock (then applies them) or stop; undefined when stopping. */
-  private lockDvTimings(dev: CaptureDevice): { width: number; height: number; fps: number } | undefined {
+  /** Applies the DV timings the receiver sees, or throws the ConditionError saying why it cannot. */
+  private lockDvTimings(dev: CaptureDevice): DvTimings {
+    return this.dvCall(dev, () => dev.setDvTimings());
+  }
+
+  private queryDv(dev: CaptureDevice): DvTimings {
+    return this.dvCall(dev, () => dev.queryDvTimings());
+  }
+
+  private dvCall(dev: CaptureDevice, call: () => DvTimings): DvTimings {
     try {
-      return dev.setDvTimings();
+      return call();
     } catch (e) {
       const errno = errnoOf(e);
       const cond = errno === undefined ? undefined : dvConditionFromErrno(errno);
@@ -166,15 +176,26 @@ export class V4l2Source implements FrameSource {
     const pixfmt = fmt.pixfmt as RawPixFmt;
     const size = i420Size(fmt.width, fmt.height);
     let lastFrameAt = performance.now();
+    let lastDvCheck = performance.now();
     while (!this.stopping) {
       const buf = await queue.dequeue(200);
       if (this.stopping) {
         if (buf) queue.requeue(buf.index);
         break;
       }
-      if (dv && dev.takeSourceChange()) {
-        if (buf) queue.requeue(buf.index);
-        return 'renegotiate'; // signal lost or changed: re-query timings from the top
+      // HDMI bridges: the SOURCE_CHANGE event says the signal changed, but not every driver
+      // sends it (vivid does not when the signal mode changes), so also re-query the timings
+      // every dvCheckMs. Losing the signal throws a ConditionError; a new size renegotiates.
+      if (dv && (dev.takeSourceChange() || performance.now() - lastDvCheck > DV_CHECK_MS)) {
+        lastDvCheck = performance.now();
+        let t;
+        try {
+          t = this.queryDv(dev);
+        } finally {
+          if (buf) queue.requeue(buf.index);
+        }
+        if (t.width !== fmt.width || t.height !== fmt.height) return 'renegotiate';
+        continue;
       }
       if (!buf) {
         if (performance.now() - lastFrameAt > this.o.frameTimeoutMs) {
@@ -193,7 +214,7 @@ export class V4l2Source implements FrameSource {
       }
       queue.requeue(buf.index);
       this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
-      this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs: wallClockOf(buf.timestampUs), seq: this.seq++ });
+      this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs: wallClockOf(buf.timestampUs, buf.flags), seq: this.seq++ });
     }
     return 'stopped';
   }
@@ -244,10 +265,19 @@ export function conditionLine(c: SourceCondition, detail: string): string {
 }
 
 /**
- * Pure: a buffer's CLOCK_MONOTONIC timestamp (µs) as wall-clock ms on RawFrame's clock.
- * Falls back to "now" when the timestamp is not plausibly monotonic-now (0, future, > 1 s old).
+ * Pure: a buffer's timestamp (µs) as wall-clock ms on RawFrame's clock. Only a
+ * CLOCK_MONOTONIC timestamp (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC) can be converted; any other
+ * kind, or one that is implausible (in the future, or older than 10 s), falls back to now.
  */
-export function wallClockOf(timestampUs: number, monoNowUs: number = Number(process.hrtime.bigint() / 1000n), wallNowMs: number = captureClockMs()): number {
+export function wallClockOf(
+  timestampUs: number,
+  bufFlags: number,
+  monoNowUs: number = Number(process.hrtime.bigint() / 1000n),
+  wallNowMs: number = captureClockMs(),
+): number {
+  if ((bufFlags & TIMESTAMP_MASK) !== TIMESTAMP_MONOTONIC) return wallNowMs;
   const ageMs = (monoNowUs - timestampUs) / 1000;
-  return ageMs >= 0 && ageMs < 1000 ? wallNowMs - ageMs : wallNowMs;
+  return ageMs >= 0 && ageMs < 10_000 ? wallNowMs - ageMs : wallNowMs;
 }
+const TIMESTAMP_MASK = 0xe000;
+const TIMESTAMP_MONOTONIC = 0x2000;

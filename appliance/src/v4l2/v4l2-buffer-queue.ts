@@ -4,9 +4,9 @@
  * munmap and REQBUFS(0) on release. EXPBUF exports a buffer as a DMABUF fd so an encoder
  * can import it without a copy.
  *
- * Waiting: the fd is non-blocking; dequeue() first tries DQBUF, and on EAGAIN waits for
- * readability with waitReadable (select on a libuv pool thread, ≤ 200 ms per wait), so
- * the event loop is never blocked and a lost device is noticed within one wait.
+ * Waiting: the fd is non-blocking; dequeue() waits for readability with waitReadable
+ * (select on a libuv pool thread, ≤ 200 ms per wait) and then DQBUFs, so the event loop
+ * is never blocked and a lost device (select reports it readable) is noticed at once.
  */
 import { errnoOf, int32Arg, ioctl, v4l2_mmap, v4l2_munmap, vd, waitReadable } from './v4l2-binding.js';
 import { Errno } from './v4l2-errno.js';
@@ -87,11 +87,14 @@ export class MmapCaptureQueue {
   async dequeue(timeoutMs: number): Promise<DequeuedBuffer | undefined> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const got = this.tryDequeue();
-      if (got) return got;
       const left = deadline - performance.now();
-      if (left <= 0) return undefined;
-      await waitReadable(this.node.fd, Math.min(WAIT_SLICE_MS, Math.ceil(left)));
+      // Wait first, then DQBUF: libv4l2 prints an error line for every DQBUF that fails
+      // with EAGAIN, so never ask before select says a buffer is ready.
+      if (await waitReadable(this.node.fd, Math.max(0, Math.min(WAIT_SLICE_MS, Math.ceil(left))))) {
+        const got = this.tryDequeue();
+        if (got) return got;
+      }
+      if (deadline - performance.now() <= 0) return undefined;
     }
   }
 

@@ -50,6 +50,8 @@ export interface ModeOffer {
   height: number;
   /** Frames per second, from the discrete intervals (empty when the driver lists none). */
   fps: number[];
+  /** Stepwise/continuous sizes: any size up to width x height is accepted (S_FMT may round). */
+  anySize?: boolean;
 }
 
 export interface InputInfo {
@@ -123,8 +125,8 @@ export class CaptureDevice {
   }
 
   /**
-   * Every discrete size and rate offered per format. Drivers with stepwise/continuous sizes
-   * (vivid) report one entry at their maximum; use tryFormat for those.
+   * Every discrete size and rate offered per format. Stepwise/continuous sizes (vivid's
+   * packed formats) become one entry at the maximum with anySize set.
    */
   enumModes(): ModeOffer[] {
     const modes: ModeOffer[] = [];
@@ -141,7 +143,7 @@ export class CaptureDevice {
         const discrete = s.type === FRMSIZE_TYPE_DISCRETE;
         const width = discrete ? s.union.discrete.width : s.union.stepwise.max_width;
         const height = discrete ? s.union.discrete.height : s.union.stepwise.max_height;
-        modes.push({ pixfmt, width, height, fps: this.enumRates(pixfmt, width, height) });
+        modes.push({ pixfmt, width, height, fps: this.enumRates(pixfmt, width, height), ...(discrete ? {} : { anySize: true }) });
         if (!discrete) break;
       }
     }
