@@ -82,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   log(`Source: ${source.description}`);
 
   let pipeline: VideoPipeline | undefined;
+  // Built after the pipeline (it needs the sessions and display); bound late.
+  let cart: CartController | undefined;
   const hub = new StreamHub({
     viewerQueueFrames: config.webrtc.viewerQueueFrames,
     requestKeyframe: () => pipeline?.requestKeyframe(),
@@ -99,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       data: renderSlate(width, height, condition, { seq, timeMs }),
     }),
     publish: (au) => hub.publish(au),
+    onCondition: (c) => cart?.setSourceCondition(c),
     log,
   });
 
@@ -132,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
     return r;
   };
-  const cart = new CartController({
+  cart = new CartController({
     display,
     button: openCartButton(config.cart, { info: (m) => logger.info(m), warn: (m) => logger.warn(m) }),
     sessions: cartSessions,
@@ -172,12 +175,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const address = await server.listen({ port: config.http.port, host: config.http.host });
       const port = new URL(address).port;
       baseUrl = `http://${publicHost(config)}:${port}`;
+      cart!.start();
       pipeline!.start();
-      cart.start();
       return baseUrl;
     },
     async stop() {
-      cart.stop();
+      cart!.stop();
       await sessions.end('box shutting down');
       sessions.dispose();
       await server.close();

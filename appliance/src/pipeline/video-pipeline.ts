@@ -21,6 +21,8 @@ export interface VideoPipelineOptions {
   /** Called for every access unit, in order (the stream hub's publish). */
   publish: (au: AccessUnit) => void;
   filter?: FrameFilter;
+  /** Told once per change of the source's condition (the cart shows "no signal"). */
+  onCondition?: (condition: SourceCondition) => void;
   log: (line: string) => void;
 }
 
@@ -121,6 +123,7 @@ export class VideoPipeline {
     this.condition = condition;
     this.conditionDetail = detail;
     this.o.log(`Source ${this.o.source.description}: ${condition}${detail ? ` (${detail})` : ''}`);
+    this.o.onCondition?.(condition);
     if (condition === SourceCondition.live) this.stopSlate();
     else this.startSlate();
   }
