@@ -269,4 +269,5 @@ if [ "$xz" = yes ]; then
 else
   echo "built $out/$name.img (${installed} MiB, not compressed) in $((SECONDS - t_build))s"
 fi
-echo "flash: bmaptool copy $out/$name.img.xz /dev/sdX   (or Raspberry Pi Imager: custom image)"
+[ "$xz" = yes ] && echo "flash: bmaptool copy $out/$name.img.xz /dev/sdX   (or Raspberry Pi Imager: custom image)"
+exit 0
