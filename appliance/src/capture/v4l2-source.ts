@@ -2,7 +2,8 @@
  * V4l2Source: the HDMI dongle (or any V4L2 capture node) as a FrameSource.
  *
  * Lifecycle, one async loop: find the device → open → (HDMI bridge: wait for DV timings
- * to lock) → negotiate a mode → map buffers → stream, converting each frame to I420. Any
+ * to lock) → negotiate a mode → map buffers → stream, converting each frame to I420 (raw
+ * formats in process; MJPEG through an ffmpeg child, v4l2-mjpeg-decoder.ts). Any
  * trouble becomes a SourceCondition (logged once per change) and the loop goes back to
  * the start after a short wait, so it recovers by itself within ~retryMs of the device or
  * the signal returning:
@@ -19,6 +20,7 @@ import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js'
 import { captureClockMs, i420Size } from './raw-frame.js';
 import { chooseMode, type ChosenMode } from './v4l2-mode.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
+import { MjpegDecoder } from './v4l2-mjpeg-decoder.js';
 import { CaptureDevice, type ActiveFormat, type DvTimings } from '../v4l2/v4l2-capture-device.js';
 import { MmapCaptureQueue } from '../v4l2/v4l2-buffer-queue.js';
 import { errnoOf } from '../v4l2/v4l2-binding.js';
@@ -42,6 +44,8 @@ export interface V4l2SourceOptions {
   retryMs?: number;
   /** One line per condition change and one for the chosen mode; default console.log. */
   log?: (line: string) => void;
+  /** ffmpeg for software MJPEG decoding; default 'ffmpeg' on PATH. */
+  ffmpegPath?: string;
 }
 
 /** How often a streaming HDMI input re-queries its DV timings. */
@@ -72,7 +76,7 @@ export class V4l2Source implements FrameSource {
   private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery'>> & Pick<V4l2SourceOptions, 'input' | 'discovery'>;
 
   constructor(options: V4l2SourceOptions) {
-    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ...options };
+    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ffmpegPath: 'ffmpeg', ...options };
     this.description = `V4L2 capture ${options.device} ${options.width}x${options.height}@${options.fps}`;
   }
 
@@ -136,20 +140,34 @@ export class V4l2Source implements FrameSource {
     }
     const mode = chooseMode(dev.enumModes(), dev.enumFormats(), want);
     if (!mode) throw new ConditionError('error', `${dev.path} offers no format sonobox can convert (raw NV12/YUYV/UYVY/YU12 or MJPEG)`);
-    if (mode.pixfmt === 'MJPG') {
-      throw new ConditionError('error', `${dev.path} only offers MJPEG at ${mode.width}x${mode.height}; MJPEG decoding is not implemented yet — configure a size the dongle offers raw`);
-    }
     const fmt = dev.setFormat(mode.pixfmt, mode.width, mode.height);
     dev.setFps(mode.fps ?? want.fps);
     this.logModeOnce(dev.path, mode, fmt);
 
+    let decoder: MjpegDecoder | undefined;
+    let decoderFailure: string | undefined;
+    if (fmt.pixfmt === 'MJPG') {
+      decoder = new MjpegDecoder(
+        fmt.width,
+        fmt.height,
+        (f) => this.deliver(fmt, f.data, f.tag),
+        (reason) => (decoderFailure = reason),
+        this.o.ffmpegPath,
+      );
+    }
     const queue = MmapCaptureQueue.create(dev, this.o.bufferCount);
     try {
       queue.start();
-      return await this.stream(dev, queue, fmt, input?.hasDvTimings === true);
+      return await this.stream(dev, queue, fmt, input?.hasDvTimings === true, decoder, () => decoderFailure);
     } finally {
       queue.release();
+      await decoder?.stop();
     }
+  }
+
+  private deliver(fmt: ActiveFormat, data: Buffer, captureTimeMs: number): void {
+    this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
+    this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs, seq: this.seq++ });
   }
 
   /** Applies the DV timings the receiver sees, or throws the ConditionError saying why it cannot. */
@@ -172,7 +190,14 @@ export class V4l2Source implements FrameSource {
     }
   }
 
-  private async stream(dev: CaptureDevice, queue: MmapCaptureQueue, fmt: ActiveFormat, dv: boolean): Promise<SessionEnd> {
+  private async stream(
+    dev: CaptureDevice,
+    queue: MmapCaptureQueue,
+    fmt: ActiveFormat,
+    dv: boolean,
+    decoder: MjpegDecoder | undefined,
+    decoderFailure: () => string | undefined,
+  ): Promise<SessionEnd> {
     const pixfmt = fmt.pixfmt as RawPixFmt;
     const size = i420Size(fmt.width, fmt.height);
     let lastFrameAt = performance.now();
@@ -204,6 +229,14 @@ export class V4l2Source implements FrameSource {
         continue;
       }
       lastFrameAt = performance.now();
+      const captureTimeMs = wallClockOf(buf.timestampUs, buf.flags);
+      if (decoder) {
+        decoder.decode(buf.data, captureTimeMs); // copies; frames come back through deliver()
+        queue.requeue(buf.index);
+        const failure = decoderFailure();
+        if (failure) throw new ConditionError('error', failure);
+        continue;
+      }
       let data: Buffer;
       try {
         data = toI420(pixfmt, buf.data, fmt.width, fmt.height, fmt.bytesperline, Buffer.allocUnsafe(size));
@@ -213,8 +246,7 @@ export class V4l2Source implements FrameSource {
         continue;
       }
       queue.requeue(buf.index);
-      this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
-      this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs: wallClockOf(buf.timestampUs, buf.flags), seq: this.seq++ });
+      this.deliver(fmt, data, captureTimeMs);
     }
     return 'stopped';
   }
