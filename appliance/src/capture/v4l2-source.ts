@@ -113,17 +113,19 @@ export class V4l2Source implements FrameSource {
         await this.sleep(this.o.retryMs);
         continue;
       }
+      let failed = false;
       try {
         await this.session(dev);
       } catch (e) {
+        failed = true;
         const errno = errnoOf(e);
         if (e instanceof ConditionError) this.setCondition(e.condition, e.message);
         else if (isDeviceGone(errno)) this.setCondition('no-device', `${path}: ${errnoName(errno!)}`);
         else this.setCondition('error', e instanceof Error ? e.message : String(e));
-        await this.sleep(this.condition === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
       } finally {
-        dev.close();
+        dev.close(); // before waiting: a vanished device must not stay referenced
       }
+      if (failed) await this.sleep(this.condition === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
     }
   }
 
