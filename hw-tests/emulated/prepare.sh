@@ -30,7 +30,8 @@ apt_install() {
 # 1. Host tools. Each command maps to the Debian package that provides it.
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx switch_root || need+=(busybox-static)
+# The initramfs needs a static busybox (Debian's "busybox" package is dynamic; ldd fails on static).
+{ [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; } || need+=(busybox-static)
 command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v cpio >/dev/null || need+=(cpio)

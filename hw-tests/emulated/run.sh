@@ -69,6 +69,7 @@ else
   mkdir -p "$repo/.hw-cache/runs"
   run_dir="$(mktemp -d "$repo/.hw-cache/runs/run.XXXXXX")"
   keep=0
+  trap 'rm -rf "$run_dir"' EXIT
 fi
 rm -f "$run_dir/status"
 {
@@ -124,5 +125,4 @@ else
   code=125
 fi
 log "$(printf 'prepare %.1fs, boot+command %.1fs; exit %s' "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)" "$code")"
-[ "$keep" = 1 ] || rm -rf "$run_dir"
 exit "$code"
