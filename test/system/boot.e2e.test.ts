@@ -69,7 +69,10 @@ describe.runIf(enabled)('appliance image boots in QEMU', () => {
   }, 310_000);
 
   it('sonobox.service is active after READY and prints its link on the console', async () => {
-    await q.until('systemctl is-active sonobox.service', 180_000);
+    await q.until('systemctl is-active sonobox.service', 180_000).catch(async (e: unknown) => {
+      const journal = await q.run('journalctl -u sonobox.service --no-pager -n 25 -o cat');
+      throw new Error(`${String(e)}\nservice journal:\n${journal.out}`);
+    });
     const mono = await q.run('systemctl show -p ActiveEnterTimestampMonotonic --value sonobox.service');
     measured['kernel start to READY (guest s)'] = (Number(mono.out) / 1e6).toFixed(1);
     const link = await q.waitForConsole(/Link: https?:\/\/\S+/, 60_000);
