@@ -29,6 +29,8 @@ interface RunResult {
   encoderCpuPct: number;
   rssMb: number;
   receiverPackets: number;
+  /** Bitrate the encoder actually produced, from a packet receiver or Chromium's stats. */
+  mbps: number;
 }
 
 const args = process.argv.slice(2);
@@ -40,6 +42,7 @@ const rounds = Number(opt('rounds', '3'));
 const seconds = Number(opt('seconds', '10'));
 const viewerCounts = opt('viewers', '1,4,8').split(',').map(Number);
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
+const loadBefore = loadavg()[0]!;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -80,7 +83,7 @@ async function startBox(port: number): Promise<ChildProcess> {
   const box = spawn(
     process.execPath,
     ['--import', 'tsx', 'appliance/src/main.ts', '--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
-      '--source', 'test-pattern', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts)),
+      '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts)),
       '--no-session', '--display', 'png', '--button', 'terminal'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SONOBOX_LOG_LEVEL: 'warn' } },
   );
@@ -99,9 +102,9 @@ async function api(base: string, method: string, path: string): Promise<Response
   return fetch(new URL(path, base), { method });
 }
 
-async function accessUnitsOut(base: string): Promise<number> {
-  const s = (await (await api(base, 'GET', '/api/status')).json()) as { stream: { accessUnitsOut: number } };
-  return s.stream.accessUnitsOut;
+async function streamStats(base: string): Promise<{ accessUnitsOut: number; bytesOut: number }> {
+  const s = (await (await api(base, 'GET', '/api/status')).json()) as { stream: { accessUnitsOut: number; bytesOut: number } };
+  return s.stream;
 }
 
 async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typeof launchChromium>>, viewers: number): Promise<RunResult> {
@@ -120,12 +123,13 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   const encoderPid = childPids(boxPid)[0];
   const ticks0 = cpuTicks(boxPid);
   const enc0 = encoderPid ? cpuTicks(encoderPid) : 0;
-  const sent0 = await accessUnitsOut(base);
+  const sent0 = await streamStats(base);
   const pkts0 = receivers.reduce((a, r) => a + r.packets, 0);
   const t0 = performance.now();
   const frames = await samplePresentedFrames(page, stampReaderSource, seconds * 30, (seconds + 10) * 1000);
   const elapsedS = (performance.now() - t0) / 1000;
-  const sent = (await accessUnitsOut(base)) - sent0;
+  const sent1 = await streamStats(base);
+  const sent = sent1.accessUnitsOut - sent0.accessUnitsOut;
   const result: RunResult = (() => {
     const lat = frames.map((f) => f.presentedMs - f.timeMs).sort((a, b) => a - b);
     return {
@@ -138,6 +142,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
       encoderCpuPct: encoderPid ? ((cpuTicks(encoderPid) - enc0) / CLK_TCK / elapsedS) * 100 : NaN,
       rssMb: rssMb(boxPid),
       receiverPackets: receivers.reduce((a, r) => a + r.packets, 0) - pkts0,
+      mbps: ((sent1.bytesOut - sent0.bytesOut) * 8) / elapsedS / 1e6,
     };
   })();
   await Promise.all(receivers.map((r) => r.close()));
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
       for (const n of viewerCounts) {
         const r = await run(base, box.pid!, browser, n);
         results.push(r);
-        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s): median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB`);
+        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s): median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s`);
       }
     }
   } finally {
@@ -170,7 +175,7 @@ async function main(): Promise<void> {
     return { n, median: m('medianMs'), p95: m('p95Ms'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
   });
   const one = rows.find((r) => r.n === 1);
-  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load before ${loadavg()[0]!.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern, x264 superfast ~4 Mbit/s\n`);
+  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent\n`);
   console.log('| viewers | latency median | p95 | frames rendered / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {

@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       board: board.board,
       source: p.source,
       encoder: { ...p.encoder, kind: board.encoder.kind, reason: board.encoder.reason },
-      stream: { framesIn: p.framesIn, accessUnitsOut: p.accessUnitsOut, readers: hub.readerCount },
+      stream: { framesIn: p.framesIn, accessUnitsOut: p.accessUnitsOut, bytesOut: p.bytesOut, readers: hub.readerCount },
     };
   };
 
@@ -217,6 +217,7 @@ function chooseEncoder(config: Config, board: BoardProbe, settings: EncoderSetti
 function chooseSource(config: Config, stdin: Readable, log: (l: string) => void): FrameSource {
   const { spec, width, height, fps } = config.source;
   if (spec === 'test-pattern') return new TestPatternSource({ width, height, fps });
+  if (spec === 'test-pattern:speckle') return new TestPatternSource({ width, height, fps, speckle: true });
   if (spec === '-') return new StdinSource({ width, height, fps }, stdin);
   if (spec === 'auto') {
     const device = findCaptureDevice();

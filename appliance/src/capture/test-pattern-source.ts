@@ -18,6 +18,8 @@ export interface TestPatternOptions {
   readonly width: number;
   readonly height: number;
   readonly fps: number;
+  /** Fill part of the picture with fresh noise every frame (ultrasound-like bitrate). */
+  readonly speckle?: boolean;
 }
 
 export class TestPatternSource implements FrameSource {
@@ -34,7 +36,7 @@ export class TestPatternSource implements FrameSource {
     if (width % 2 || height % 2 || width < 16 || height < 16) throw new Error(`test pattern size must be even and at least 16x16 (got ${width}x${height})`);
     if (!(fps > 0 && fps <= 240)) throw new Error(`test pattern fps must be between 0 and 240 (got ${fps})`);
     this.description = `test pattern ${width}x${height}@${fps}`;
-    this.layout = prepareTestPattern(width, height, fps);
+    this.layout = prepareTestPattern(width, height, fps, options.speckle ?? false);
   }
 
   /** Ticks skipped so far because the process woke late. */

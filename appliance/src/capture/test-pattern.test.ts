@@ -77,3 +77,17 @@ describe('test pattern pictures', () => {
     }
   });
 });
+
+describe('speckle (ultrasound-like noise for realistic bitrates)', () => {
+  it('refills its area with different noise every frame and leaves the bars outside it alone', () => {
+    const layout = prepareTestPattern(640, 360, 30, true);
+    const sp = layout.speckle!;
+    const a = renderTestPattern(layout, 0, 1_000);
+    const b = renderTestPattern(layout, 1, 1_000);
+    const rowOf = (buf: Buffer, y: number, x: number, w: number): Buffer => buf.subarray(y * 640 + x, y * 640 + x + w);
+    const mid = sp.y + Math.floor(sp.h / 2);
+    expect(rowOf(a, mid, sp.x, sp.w).equals(rowOf(b, mid, sp.x, sp.w))).toBe(false);
+    expect(rowOf(a, mid, 0, sp.x).equals(rowOf(b, mid, 0, sp.x))).toBe(true);
+    expect(prepareTestPattern(640, 360, 30).speckle).toBeUndefined();
+  });
+});

@@ -11,6 +11,7 @@
  *   next ~1/6  dark strip with a white bar sweeping left to right once per 2 s
  *   the rest   eight 75 % colour bars (BT.601 limited range)
  */
+import { randomFillSync } from 'node:crypto';
 import { drawText, fillRect, LINE_HEIGHT } from './bitmap-font.js';
 import { writeStamp, stampBandHeight } from './frame-stamp.js';
 import { i420Size } from './raw-frame.js';
@@ -23,6 +24,7 @@ const BARS: ReadonlyArray<readonly [number, number, number]> = [
 const BACKGROUND_Y = 40;
 const STRIP_Y = 60;
 const SWEEP_PERIOD_MS = 2_000;
+const NOISE_POOL = randomFillSync(Buffer.alloc(1 << 20));
 
 export interface TestPatternLayout {
   readonly width: number;
@@ -37,6 +39,12 @@ export interface TestPatternLayout {
   readonly barsTop: number;
   /** Static picture every frame starts from. Never mutated after prepare. */
   readonly background: Buffer;
+  /**
+   * Luma rectangle refilled with fresh noise every frame, or undefined. Ultrasound is
+   * speckle: noise is what makes the encoder spend its whole bitrate, so benchmarks
+   * measure the send path at the real ~4 Mbit/s rather than at a static picture's trickle.
+   */
+  readonly speckle?: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
 }
 
 /** Fills a rectangle of an I420 picture with one colour (x, y, w, h even for exact chroma). */
@@ -50,7 +58,7 @@ export function fillI420(data: Buffer, width: number, height: number, x: number,
 }
 
 /** Renders the static parts once for a size. */
-export function prepareTestPattern(width: number, height: number, fps: number): TestPatternLayout {
+export function prepareTestPattern(width: number, height: number, fps: number, speckle = false): TestPatternLayout {
   const background = Buffer.alloc(i420Size(width, height), 128);
   background.fill(BACKGROUND_Y, 0, width * height);
   const scale = Math.max(1, Math.round(width / 320));
@@ -68,7 +76,12 @@ export function prepareTestPattern(width: number, height: number, fps: number): 
     const x1 = even(((i + 1) * width) / BARS.length);
     fillI420(background, width, height, x0, barsTop, x1 - x0, height - barsTop, BARS[i]!);
   }
-  return { width, height, fps, scale, clockTop, labelTop, stripTop, stripHeight, barsTop, background };
+  const layout = { width, height, fps, scale, clockTop, labelTop, stripTop, stripHeight, barsTop, background };
+  if (!speckle) return layout;
+  const x = even(width / 4);
+  const speckleArea = { x, y: barsTop, w: even(width / 2), h: height - barsTop };
+  fillI420(background, width, height, speckleArea.x, speckleArea.y, speckleArea.w, speckleArea.h, [128, 128, 128]);
+  return { ...layout, speckle: speckleArea };
 }
 
 function even(n: number): number {
@@ -100,6 +113,16 @@ export function renderTestPattern(layout: TestPatternLayout, seq: number, captur
   fillRect(data, width, height, sweepX(width, barWidth, captureTimeMs), layout.stripTop, barWidth, layout.stripHeight, 235);
   const x = drawText(data, width, height, 2 * scale, layout.clockTop, formatClock(captureTimeMs), { scale, background: 16 });
   drawText(data, width, height, x + 4 * scale, layout.clockTop, `#${String(seq).padStart(6, '0')}`, { scale, background: 16 });
+  const sp = layout.speckle;
+  if (sp) {
+    // Rows are copied from a pre-made pool of noise at random offsets: to the encoder it
+    // is fresh noise every frame, to the CPU a memcpy (generating it would cost more than
+    // the send path the benchmark measures).
+    for (let row = sp.y; row < sp.y + sp.h; row++) {
+      const from = Math.floor(Math.random() * (NOISE_POOL.length - sp.w));
+      NOISE_POOL.copy(data, row * width + sp.x, from, from + sp.w);
+    }
+  }
   writeStamp(data, width, height, { seq, timeMs: captureTimeMs });
   return data;
 }

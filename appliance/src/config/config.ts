@@ -100,7 +100,8 @@ export function parseSize(text: string): { width: number; height: number } {
 }
 
 export const cliUsage = `Usage: npm start -- [options]
-  --source <auto|test-pattern|-|FILE|/dev/videoN>  where pictures come from (default auto)
+  --source <auto|test-pattern|-|FILE|/dev/videoN>  where pictures come from (default auto;
+                        test-pattern:speckle adds ultrasound-like noise that uses the full bitrate)
   --size WxH            picture size (default 1280x720)
   --fps N               frames per second (default 30)
   --port N              HTTP port (default 8080)

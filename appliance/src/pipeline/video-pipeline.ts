@@ -31,6 +31,8 @@ export interface PipelineStatus {
   encoder: { name: string; state: EncoderState | 'starting' };
   framesIn: number;
   accessUnitsOut: number;
+  /** Encoded bytes (NAL units) so far: the bitrate actually produced. */
+  bytesOut: number;
   /** captureClockMs() of the last access unit, or 0: the systemd watchdog is fed only while this moves. */
   lastAccessUnitAtMs: number;
 }
@@ -49,6 +51,7 @@ export class VideoPipeline {
   private slateSeq = 0;
   private framesIn = 0;
   private accessUnitsOut = 0;
+  private bytesOut = 0;
   private lastAccessUnitAtMs = 0;
   private running = false;
 
@@ -60,6 +63,7 @@ export class VideoPipeline {
     this.o.encoder.start({
       onAccessUnit: (au) => {
         this.accessUnitsOut++;
+        for (const n of au.nalus) this.bytesOut += n.length;
         this.lastAccessUnitAtMs = captureClockMs();
         this.o.publish(au);
       },
@@ -101,6 +105,7 @@ export class VideoPipeline {
       encoder: { name: this.o.encoder.name, state: this.encoderState },
       framesIn: this.framesIn,
       accessUnitsOut: this.accessUnitsOut,
+      bytesOut: this.bytesOut,
       lastAccessUnitAtMs: this.lastAccessUnitAtMs,
     };
   }
