@@ -57,8 +57,8 @@ describe('udev/99-sonobox.rules on real devices', () => {
     expect(out).toContain(`Reading rules file: ${installed}`);
     expect(props.get('ID_V4L_CAPABILITIES')).toContain(':capture:');
     expect(props.get('DEVLINKS')?.split(' '), out.slice(-1500)).toContain('/dev/sonobox/capture');
-    expect(out).toMatch(/GROUP \d+ .*99-sonobox\.rules/);
-    expect(out).toMatch(/MODE 0660 .*99-sonobox\.rules/);
+    expect(out).toMatch(/99-sonobox\.rules:\d+ GROUP \d+/);
+    expect(out).toMatch(/99-sonobox\.rules:\d+ MODE 0660/);
   });
 
   it.skipIf(!udevadm || !capture)('a vivid node is not taken for an encoder or a button', () => {
