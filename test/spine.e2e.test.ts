@@ -2,6 +2,7 @@
  * The spine end to end: the real app (test pattern → x264 → RFC 6184 → werift) serving a
  * real headless Chromium through a one-time link, on loopback only.
  */
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
@@ -10,6 +11,18 @@ import { defaultConfig, validateConfig, type Config } from '../appliance/src/con
 import { createLogger } from '../appliance/src/system/logger.js';
 import { launchChromium } from './support/chromium.js';
 import { openViewer, pageState, samplePresentedFrames, waitForState } from './support/viewer-page.js';
+
+/** PIDs of this process's children whose command line contains `name`. */
+function childPidsRunning(name: string): number[] {
+  const kids = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return kids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name);
+    } catch {
+      return false;
+    }
+  });
+}
 
 function testConfig(): Config {
   const c = structuredClone(defaultConfig);
@@ -80,6 +93,18 @@ describe('the spine: one-time link to live H.264 in Chromium', () => {
     const firstFrameMs = first!.presentedMs - t0;
     console.log(`late joiner: first frame presented ${firstFrameMs.toFixed(0)} ms after opening the link`);
     expect(firstFrameMs).toBeLessThan(1000);
+  });
+
+  it('the encoder dies mid-stream: it is restarted and the viewer keeps its connection and the live picture', async () => {
+    const x264 = childPidsRunning('x264-pipe');
+    expect(x264).toHaveLength(1);
+    const before = await samplePresentedFrames(pages[0]!, stampReaderSource, 5);
+    process.kill(x264[0]!, 'SIGKILL');
+    // Frames resume with counters beyond those before the crash, on the same connection.
+    const after = await samplePresentedFrames(pages[0]!, stampReaderSource, 30, 20_000);
+    expect(after.at(-1)!.seq).toBeGreaterThan(before.at(-1)!.seq + 20);
+    expect(await pageState(pages[0]!)).toBe('live');
+    expect(childPidsRunning('x264-pipe')).not.toContain(x264[0]);
   });
 
   it('ending the session stops every viewer and tells each page', async () => {
