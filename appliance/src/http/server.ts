@@ -34,6 +34,8 @@ export interface ServerDeps {
   readonly logger: FastifyBaseLogger;
   /** Rate limits and SSE heartbeat; defaults suit a real cart. */
   readonly limits?: Partial<WhepLimits>;
+  /** Socket and request timeouts; defaults (serverTimeouts) suit a real cart. Tests shorten them. */
+  readonly timeouts?: Partial<ServerTimeouts>;
 }
 
 export const defaultLimits: WhepLimits = {
@@ -57,15 +59,29 @@ export const securityHeaders = {
   'cross-origin-resource-policy': 'same-origin',
 } as const;
 
+export interface ServerTimeouts {
+  readonly connectionTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  /**
+   * How often node checks open requests against requestTimeoutMs and headersTimeoutMs.
+   * node's default is 30 s, which let a one-byte-a-second client hold a socket for 30 s
+   * whatever the timeouts said (measured in test/hostile/slow-clients.e2e.test.ts).
+   */
+  readonly checkIntervalMs: number;
+}
+
 /** Socket and request timeouts, small because every legitimate request is small and local. */
-export const serverTimeouts = {
+export const serverTimeouts: ServerTimeouts = {
   /** Idle socket; the SSE heartbeat keeps event streams under it. */
   connectionTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   /** Whole request (headers + body) must arrive within this. */
   requestTimeoutMs: 15_000,
   headersTimeoutMs: 10_000,
-} as const;
+  checkIntervalMs: 1_000,
+};
 
 /** True for a peer on this machine (IPv4, IPv6, or IPv4-mapped loopback). */
 export function isLoopback(address: string | undefined): boolean {
@@ -75,6 +91,7 @@ export function isLoopback(address: string | undefined): boolean {
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const limits: WhepLimits = { ...defaultLimits, ...deps.limits };
+  const timeouts: ServerTimeouts = { ...serverTimeouts, ...deps.timeouts };
   const app = Fastify({
     loggerInstance: deps.logger,
     // disableRequestLogging: no "incoming request"/"request completed" lines, which would
@@ -82,12 +99,13 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     bodyLimit: SDP_BODY_LIMIT,
-    connectionTimeout: serverTimeouts.connectionTimeoutMs,
-    keepAliveTimeout: serverTimeouts.keepAliveTimeoutMs,
-    requestTimeout: serverTimeouts.requestTimeoutMs,
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    http: { connectionsCheckingInterval: timeouts.checkIntervalMs },
     return503OnClosing: true,
   });
-  app.server.headersTimeout = serverTimeouts.headersTimeoutMs;
+  app.server.headersTimeout = timeouts.headersTimeoutMs;
 
   // Only SDP bodies are parsed; anything else on a body-less route is read and ignored (≤ 1 KiB).
   app.removeAllContentTypeParsers();
