@@ -1,0 +1,72 @@
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import { i420Size, type RawFrame } from '../capture/raw-frame.js';
+import { MaskFilter } from './mask-filter.js';
+import { activePreset } from './mask-presets.js';
+import { OUTLINE_RGB, renderMaskPreview } from './mask-preview.js';
+
+/** Mid-grey picture with a white "banner" where test-banner's first rectangle is (at 640x360: x 32..416, y 36..72). */
+function bannerFrame(width: number, height: number, seq = 0): RawFrame {
+  const data = Buffer.alloc(i420Size(width, height), 128);
+  data.fill(120, 0, width * height);
+  for (let y = 40; y < 68; y++) data.fill(235, y * width + 40, y * width + 400);
+  return { width, height, data, captureTimeMs: 0, seq };
+}
+
+describe('MaskFilter', () => {
+  const lines: string[] = [];
+  const filter = new MaskFilter({ preset: activePreset('test-banner'), log: (l) => lines.push(l) });
+
+  it('masks a covered resolution in place and lets it through', () => {
+    const f = bannerFrame(640, 360);
+    expect(filter.filter(f)).toBe(true);
+    expect(f.data[50 * 640 + 100]).toBe(16);
+    expect(f.data[200 * 640 + 100]).toBe(120);
+  });
+  it('withholds an uncovered resolution, counts it, and logs once per change', () => {
+    const before = lines.length;
+    for (let i = 0; i < 3; i++) expect(filter.filter(bannerFrame(320, 240))).toBe(false);
+    expect(filter.withheld).toBe(3);
+    expect(lines.slice(before)).toEqual([expect.stringMatching(/Capture is 320x240 but mask preset "test-banner" has no rectangles for it: sending the slate/)]);
+  });
+  it('hands the set-up page an unmasked copy of the next frame, and masks the original', async () => {
+    const next = filter.nextFrame(1000);
+    const f = bannerFrame(640, 360, 7);
+    filter.filter(f);
+    const copy = (await next)!;
+    expect(copy.seq).toBe(7);
+    expect(copy.data[50 * 640 + 100]).toBe(235);
+    expect(f.data[50 * 640 + 100]).toBe(16);
+  });
+  it('answers undefined when no frame comes in time', async () => {
+    expect(await filter.nextFrame(20)).toBeUndefined();
+  });
+  it('preset none: frames pass unmasked, and the log says so loudly', () => {
+    const none: string[] = [];
+    const f = bannerFrame(640, 360);
+    expect(new MaskFilter({ preset: undefined, log: (l) => none.push(l) }).filter(f)).toBe(true);
+    expect(f.data[50 * 640 + 100]).toBe(235);
+    expect(none[0]).toMatch(/NOT masked.*before clinical use/);
+  });
+});
+
+describe('renderMaskPreview', () => {
+  it('is a PNG of the frame with each rectangle outlined in magenta', () => {
+    const filter = new MaskFilter({ preset: activePreset('test-banner'), log: () => {} });
+    const rects = filter.rectsFor(640, 360)!;
+    const png = PNG.sync.read(renderMaskPreview(bannerFrame(640, 360), rects));
+    expect([png.width, png.height]).toEqual([640, 360]);
+    const at = (x: number, y: number): number[] => [...png.data.subarray((y * 640 + x) * 4, (y * 640 + x) * 4 + 3)];
+    const r = rects[0]!;
+    expect(at(r.x, r.y + 10)).toEqual([...OUTLINE_RGB]); // left edge
+    expect(at(r.x + r.width - 1, r.y + 10)).toEqual([...OUTLINE_RGB]); // right edge
+    expect(at(r.x + 50, r.y + r.height - 1)).toEqual([...OUTLINE_RGB]); // bottom edge
+    expect(at(100, 50)).toEqual([255, 255, 255]); // the banner stays visible inside
+    expect(at(100, 200)).toEqual([rgbOf(120), rgbOf(120), rgbOf(120)]); // grey elsewhere
+  });
+});
+
+/** Limited-range luma with neutral chroma, as RGB (BT.601). */
+function rgbOf(y: number): number {
+  return Math.round(1.164 * (y - 16));
+}

@@ -1,0 +1,88 @@
+/**
+ * MaskFilter is the pipeline's frame filter (pipeline/video-pipeline.ts FrameFilter): it
+ * blanks the active preset's rectangles in every live frame, in place, before encode(),
+ * and withholds frames whose resolution the preset does not cover (the pipeline then
+ * encodes the slate instead). It also hands the set-up page one unmasked copy of the next
+ * frame on request; between requests it keeps no picture at all.
+ */
+import type { RawFrame } from '../capture/raw-frame.js';
+import { applyMask } from './apply-mask.js';
+import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
+
+export interface MaskFilterOptions {
+  /** The active preset, or undefined for 'none' (frames pass unmasked). */
+  readonly preset: MaskPreset | undefined;
+  readonly log: (line: string) => void;
+}
+
+export class MaskFilter {
+  readonly preset: MaskPreset | undefined;
+  private readonly rects = new Map<string, readonly PixelRect[] | null>();
+  private waiting: ((frame: RawFrame) => void)[] = [];
+  private unmatched: string | undefined;
+  private withheldFrames = 0;
+
+  constructor(private readonly o: MaskFilterOptions) {
+    this.preset = o.preset;
+    if (!o.preset) o.log('Mask preset "none": frames are NOT masked. Choose the preset for this scanner (--mask-preset) before clinical use.');
+    else o.log(`Mask preset "${o.preset.name}" covers ${o.preset.sets.map((s) => `${s.width}x${s.height}`).join(', ')}; other resolutions get the slate`);
+  }
+
+  /** Frames withheld so far because their resolution had no set in the preset. */
+  get withheld(): number {
+    return this.withheldFrames;
+  }
+
+  /** The pixel rectangles for a resolution (cached), or undefined when the preset has none. */
+  readonly rectsFor = (width: number, height: number): readonly PixelRect[] | undefined => {
+    if (!this.preset) return undefined;
+    const key = `${width}x${height}`;
+    let r = this.rects.get(key);
+    if (r === undefined) {
+      r = resolveRects(this.preset, width, height) ?? null;
+      this.rects.set(key, r);
+    }
+    return r ?? undefined;
+  };
+
+  /** The FrameFilter: true = masked and may be encoded; false = withhold (slate instead). */
+  readonly filter = (frame: RawFrame): boolean => {
+    if (this.waiting.length) {
+      // The set-up page asked for a picture: copy it before it is masked.
+      const copy: RawFrame = { ...frame, data: Buffer.from(frame.data) };
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const resolve of waiting) resolve(copy);
+    }
+    if (!this.preset) return true;
+    if (applyMask(frame, this.rectsFor)) {
+      this.unmatched = undefined;
+      return true;
+    }
+    this.withheldFrames++;
+    const size = `${frame.width}x${frame.height}`;
+    if (this.unmatched !== size) {
+      this.unmatched = size;
+      this.o.log(`Capture is ${size} but mask preset "${this.preset.name}" has no rectangles for it: sending the slate instead of the picture. Add a ${size} set to the preset or change the scanner's output mode.`);
+    }
+    return false;
+  };
+
+  /**
+   * An unmasked copy of the next frame the pipeline sees, or undefined if none arrives
+   * within timeoutMs (the source is not live). Loopback set-up page only (mask-preview-route.ts).
+   */
+  nextFrame(timeoutMs: number): Promise<RawFrame | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting = this.waiting.filter((w) => w !== done);
+        resolve(undefined);
+      }, timeoutMs);
+      const done = (frame: RawFrame): void => {
+        clearTimeout(timer);
+        resolve(frame);
+      };
+      this.waiting.push(done);
+    });
+  }
+}
