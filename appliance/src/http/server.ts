@@ -34,6 +34,11 @@ export interface ServerDeps {
   readonly logger: FastifyBaseLogger;
   /** Rate limits and SSE heartbeat; defaults suit a real cart. */
   readonly limits?: Partial<WhepLimits>;
+  /**
+   * Clinic mode with the engineer's certificate: serve HTTPS with these PEM bytes and send
+   * HSTS. Absent (the default): plain HTTP, and no HSTS (it would be ignored, RFC 6797 §8.1).
+   */
+  readonly https?: { readonly key: Buffer | string; readonly cert: Buffer | string };
   /** Socket and request timeouts; defaults (serverTimeouts) suit a real cart. Tests shorten them. */
   readonly timeouts?: Partial<ServerTimeouts>;
 }
@@ -72,6 +77,9 @@ export interface ServerTimeouts {
   readonly checkIntervalMs: number;
 }
 
+/** HTTPS mode only: browsers then refuse plain HTTP to this host for a year (RFC 6797). */
+export const hstsHeader = 'max-age=31536000';
+
 /** Socket and request timeouts, small because every legitimate request is small and local. */
 export const serverTimeouts: ServerTimeouts = {
   /** Idle socket; the SSE heartbeat keeps event streams under it. */
@@ -104,6 +112,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     requestTimeout: timeouts.requestTimeoutMs,
     http: { connectionsCheckingInterval: timeouts.checkIntervalMs },
     return503OnClosing: true,
+    // fastify builds an https.Server when given `https`; routes and hooks are the same.
+    ...(deps.https ? { https: { key: deps.https.key, cert: deps.https.cert } } : {}),
   });
   app.server.headersTimeout = timeouts.headersTimeoutMs;
 
@@ -114,6 +124,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.headers(securityHeaders);
+    if (deps.https) reply.header('strict-transport-security', hstsHeader);
     return payload;
   });
 
