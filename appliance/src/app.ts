@@ -23,6 +23,9 @@ import type { Config } from './config/config.js';
 import { probeBoard, type BoardProbe } from './encode/board-probe.js';
 import { createEncoder } from './encode/encoder-select.js';
 import type { EncoderSettings, H264Encoder } from './encode/h264-encoder.js';
+import { MaskFilter } from './mask/mask-filter.js';
+import { activePreset } from './mask/mask-presets.js';
+import { registerMaskPreview } from './mask/mask-preview-route.js';
 import { SoftwareEncoder } from './encode/software-encoder.js';
 import { V4l2M2mEncoder } from './encode/v4l2-m2m-encoder.js';
 import { buildServer, isLoopback } from './http/server.js';
@@ -45,6 +48,8 @@ export interface AppDeps {
   readonly probeRoot?: string;
   /** Called with every link the box issues (main prints it; tests open it). */
   readonly onLink?: (link: string) => void;
+  /** Tests only: a FrameSource to use instead of the one `config.source` picks (main never sets it). */
+  readonly source?: FrameSource;
 }
 
 export interface App {
@@ -78,9 +83,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keyframeInterval: Math.max(1, Math.round(config.encoder.keyframeIntervalS * config.source.fps)),
   };
   const encoder = chooseEncoder(config, board, settings, log);
-  const source = chooseSource(config, deps.stdin ?? process.stdin, log);
+  const source = deps.source ?? chooseSource(config, deps.stdin ?? process.stdin, log);
   log(`Source: ${source.description}`);
 
+  // Throws ConfigError for an unknown preset name. Every live frame is masked before encode().
+  const mask = new MaskFilter({ preset: activePreset(config.mask.preset), log });
   let pipeline: VideoPipeline | undefined;
   // Built after the pipeline (it needs the sessions and display); bound late.
   let cart: CartController | undefined;
@@ -101,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       data: renderSlate(width, height, condition, { seq, timeMs }),
     }),
     publish: (au) => hub.publish(au),
+    filter: mask.filter,
     onCondition: (c) => cart?.setSourceCondition(c),
     log,
   });
@@ -152,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     linkFor,
     logger,
   });
+  registerMaskPreview(server, mask);
   if (display instanceof PngDisplay) {
     // Dev mode: the cart screen (it may show a link's QR) is served to the box itself
     // only, from memory; it is never written to a file.

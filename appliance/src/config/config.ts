@@ -1,4 +1,5 @@
 import { defaultCartConfig, type CartConfig } from '../cart/cart-devices.js';
+import { validateHotspotSettings, type HotspotSettings } from '../network/hostapd-config.js';
 
 /**
  * One configuration schema, validated once at start-up; each module receives its slice.
@@ -41,6 +42,22 @@ export interface Config {
     /** Access units a slow viewer may have queued before it drops to the next IDR. */
     viewerQueueFrames: number; // default 30
   };
+  /** How phones reach the box (docs/threat-model.md compares the two). */
+  network: {
+    /**
+     * 'hotspot': the box's own WPA2 access point, a fresh passphrase per session, the cart
+     * shows a WIFI: QR code first (set this on boards with Wi-Fi). 'clinic': the box is on
+     * the clinic's network. Default 'clinic' so a dev PC never reconfigures its Wi-Fi.
+     */
+    mode: 'hotspot' | 'clinic'; // default 'clinic'
+    /** network/hostapd-config.ts documents each field. */
+    hotspot: HotspotSettings; // default wlan0, "sonobox", channel 6, US
+    /**
+     * Clinic mode with a certificate for a clinic-owned hostname (files on the boot
+     * partition, PEM): HTTPS with HSTS and links https://<hostname>/…. All three or none.
+     */
+    clinic: { certFile?: string; keyFile?: string; hostname?: string }; // default {} (plain HTTP)
+  };
   /** The cart's small display and button (cart/cart-devices.ts documents each field). */
   cart: CartConfig;
   session: {
@@ -48,6 +65,15 @@ export interface Config {
     linkTtlMs: number; // default 10 min
     /** Devices that may watch one session at once (each needs its own link). */
     maxViewers: number; // default 1
+  };
+  /** PHI masking before encoding (mask/mask-presets.ts). */
+  mask: {
+    /**
+     * Name of the mask preset for the connected scanner (appliance/src/mask/presets/).
+     * 'none' masks nothing and is only for setting the box up: a clinic must choose the
+     * preset for its scanner before the box is used on patients.
+     */
+    preset: string; // default 'none'
   };
 }
 
@@ -58,6 +84,12 @@ export const defaultConfig: Config = {
   webrtc: { playoutDelayMinMs: 0, playoutDelayMaxMs: 0, extraHostAddresses: [], viewerQueueFrames: 30 },
   cart: defaultCartConfig,
   session: { linkTtlMs: 10 * 60_000, maxViewers: 1 },
+  network: {
+    mode: 'clinic',
+    hotspot: { interface: 'wlan0', ssid: 'sonobox', channel: 6, countryCode: 'US' },
+    clinic: {},
+  },
+  mask: { preset: 'none' },
 };
 
 /** ConfigError names the setting and says what a valid value looks like. */
@@ -89,6 +121,21 @@ export function validateConfig(c: Config): Config {
   int('webrtc.viewerQueueFrames', c.webrtc.viewerQueueFrames, 2, 600);
   int('session.linkTtlMs', c.session.linkTtlMs, 1_000, 24 * 3_600_000);
   int('session.maxViewers', c.session.maxViewers, 1, 16);
+  if (c.network.mode !== 'hotspot' && c.network.mode !== 'clinic') throw new ConfigError(`network.mode must be hotspot or clinic (got "${String(c.network.mode)}")`);
+  if (c.network.mode === 'hotspot') {
+    try {
+      validateHotspotSettings(c.network.hotspot);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
+  const tls = c.network.clinic;
+  const given = [tls.certFile, tls.keyFile, tls.hostname].filter((v) => v !== undefined && v !== '').length;
+  if (given !== 0 && given !== 3) throw new ConfigError('HTTPS needs all three of --tls-cert, --tls-key and --tls-hostname (network.clinic certFile, keyFile, hostname)');
+  // Whether the preset exists is checked when the app is built (mask/mask-presets.ts activePreset).
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(c.mask.preset)) {
+    throw new ConfigError(`mask.preset must be a preset name such as generic-top-banner, or none (got "${c.mask.preset}")`);
+  }
   return c;
 }
 
@@ -113,11 +160,17 @@ export const cliUsage = `Usage: npm start -- [options]
   --link-ttl SECONDS    how long an unused link lives (default 600)
   --ice-host ADDR       extra host address to offer as an ICE candidate (repeatable)
   --max-viewers N       devices that may watch one session, one link each (default 1)
+  --network hotspot|clinic  the box's own Wi-Fi access point, or the clinic network (default clinic)
+  --wifi-interface IF   hotspot interface (default wlan0); --wifi-ssid NAME (default sonobox)
+  --wifi-channel N      hotspot 2.4 GHz channel 1-13 (default 6); --wifi-country CC (default US)
+  --tls-cert FILE --tls-key FILE --tls-hostname NAME  clinic mode over HTTPS (with HSTS)
   --language en|fr      language of the cart display (default en)
   --display <auto|png|/dev/fbN>   cart display (default auto: framebuffer, else PNG at /api/cart.png)
   --button <auto|terminal|PATH>   cart button (default auto: evdev, else terminal keys)
   --print-link          print the link even under systemd (where stdout goes to the journal)
   --no-session          do not start a session at launch (wait for POST /api/session)
+  --mask-preset NAME    PHI mask preset for the scanner (default none = no masking; choose one
+                        before clinical use; set up with GET /api/mask-preview.png on the box)
   --help                this text`;
 
 export interface CliOptions {
@@ -165,6 +218,19 @@ export function parseCli(argv: readonly string[], base: Config = defaultConfig):
       case '--link-ttl': c.session.linkTtlMs = num(flag, value()) * 1000; break;
       case '--ice-host': c.webrtc.extraHostAddresses.push(value()); break;
       case '--max-viewers': c.session.maxViewers = num(flag, value()); break;
+      case '--network': {
+        const v = value();
+        if (v !== 'hotspot' && v !== 'clinic') throw new ConfigError(`--network must be hotspot or clinic (got "${v}")`);
+        c.network.mode = v;
+        break;
+      }
+      case '--wifi-interface': c.network.hotspot.interface = value(); break;
+      case '--wifi-ssid': c.network.hotspot.ssid = value(); break;
+      case '--wifi-channel': c.network.hotspot.channel = num(flag, value()); break;
+      case '--wifi-country': c.network.hotspot.countryCode = value(); break;
+      case '--tls-cert': c.network.clinic.certFile = value(); break;
+      case '--tls-key': c.network.clinic.keyFile = value(); break;
+      case '--tls-hostname': c.network.clinic.hostname = value(); break;
       case '--language': {
         const v = value();
         if (v !== 'en' && v !== 'fr') throw new ConfigError(`--language must be en or fr (got "${v}")`);
@@ -175,6 +241,7 @@ export function parseCli(argv: readonly string[], base: Config = defaultConfig):
       case '--button': c.cart.button = value(); break;
       case '--print-link': printLink = true; break;
       case '--no-session': startSession = false; break;
+      case '--mask-preset': c.mask.preset = value(); break;
       case '--help': case '-h': help = true; break;
       default: throw new ConfigError(`unknown option "${flag}"; see --help`);
     }
