@@ -7,13 +7,13 @@
 /** The engineer's hotspot settings (config.network.hotspot). */
 export interface HotspotSettings {
   /** The Wi-Fi interface that becomes the access point, e.g. 'wlan0'. */
-  readonly interface: string;
+  interface: string;
   /** The network name phones see; 1..32 bytes of UTF-8. */
-  readonly ssid: string;
+  ssid: string;
   /** 2.4 GHz channel, 1..13: every phone supports it and no DFS wait applies. */
-  readonly channel: number;
+  channel: number;
   /** ISO 3166-1 alpha-2 country, for the regulatory domain (allowed channels, power). */
-  readonly countryCode: string;
+  countryCode: string;
 }
 
 export interface HostapdSessionSettings extends HotspotSettings {
