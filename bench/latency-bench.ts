@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
 import { launchChromium } from '../test/support/chromium.js';
+import { tokenFromLink } from '../test/support/link.js';
 import { openViewer, samplePresentedFrames, waitForState } from '../test/support/viewer-page.js';
 import { PacketReceiver } from './packet-receiver.js';
 
@@ -118,7 +119,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   const page = await openViewer(browser, links[0]!);
   await waitForState(page, 'live');
   const receivers = links.slice(1).map(() => new PacketReceiver(base));
-  await Promise.all(receivers.map((rc, i) => rc.connect(new URL(links[i + 1]!).hash.slice(1))));
+  await Promise.all(receivers.map((rc, i) => rc.connect(tokenFromLink(links[i + 1]!))));
   await new Promise((r) => setTimeout(r, 3000)); // warm-up: jitter buffers settle, IDRs pass
   const encoderPid = childPids(boxPid)[0];
   const ticks0 = cpuTicks(boxPid);

@@ -144,7 +144,7 @@ describe('the cart: FIFO button, PNG screen, QR link, live viewer, long press en
     await until('the cart to show a link', () => app.cart.state.kind === 'sharing', 5000);
     expect((await sessionStatus()).state).toBe('active');
     link = (await qrOnScreen()) ?? '';
-    expect(link).toMatch(new RegExp(`^${base.replace(/[.]/g, '\\.')}/v#[A-Za-z0-9_-]{20,}$`));
+    expect(link).toMatch(new RegExp(`^${base.replace(/[.]/g, '\\.')}/v#t=[A-Za-z0-9_-]{20,}&f=[A-Za-z0-9_-]{43}$`));
 
     viewer = await openViewer(browser, link);
     await waitForState(viewer, 'live', 30_000);

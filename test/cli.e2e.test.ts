@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LINK_PATTERN } from './support/link.js';
 
 const main = ['--import', 'tsx', 'appliance/src/main.ts'];
 const common = ['--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--encoder', 'software', '--display', 'png', '--button', 'terminal'];
@@ -64,9 +65,9 @@ async function until(base: string, check: (s: Status) => boolean, timeoutMs = 15
 }
 
 describe('npm start command line', () => {
-  it('prints a one-time link on a "Link: " line with a 256-bit token in the fragment', async () => {
+  it('prints a one-time link on a "Link: " line with a 256-bit token and the DTLS fingerprint in the fragment', async () => {
     const box = await startBox(['--source', 'test-pattern']);
-    expect(box.link).toMatch(/^http:\/\/[^/]+:\d+\/v#[A-Za-z0-9_-]{43}$/);
+    expect(box.link).toMatch(LINK_PATTERN);
     const s = await until(box.base, (x) => x.stream.accessUnitsOut > 10);
     expect(s.source.kind).toBe('test-pattern');
   });

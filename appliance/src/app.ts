@@ -119,8 +119,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
   });
 
+  // Per-session DTLS keys (RAM only): made when a session becomes active, before its
+  // first link is built (onChange runs synchronously inside sessions.start()), dropped
+  // when it ends. The link pins the certificate: the page refuses any other answer.
+  sessions.onChange((s) => {
+    if (s.state !== 'active') viewers.clearSessionKeys();
+    else if (viewers.sessionFingerprint() === undefined) viewers.newSessionKeys();
+  });
+
   let baseUrl = '';
-  const linkFor = (token: string): string => `${baseUrl}/v#${token}`;
+  /** The stable link format: `<base>/v#t=<token>&f=<base64url SHA-256 of the box's DTLS certificate>`. */
+  const linkFor = (token: string): string => {
+    const f = viewers.sessionFingerprint();
+    return `${baseUrl}/v#t=${token}${f === undefined ? '' : `&f=${f}`}`;
+  };
   const status = (): object => {
     const p = pipeline!.status();
     return {

@@ -15,6 +15,12 @@ import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI } from './rtp-header-extensions
 export const MAX_OFFER_BYTES = 32 * 1024;
 /** A viewer needs one; bundles with audio or data channels stay far below this. */
 export const MAX_M_SECTIONS = 8;
+/**
+ * Candidates in one offer. The box answers only whole offers (no trickle: WHEP PATCH
+ * answers 405), so this is every candidate the viewer will ever give; a phone has a
+ * handful per interface. Each one costs the box a connectivity check (RFC 8445 §6.1.2).
+ */
+export const MAX_CANDIDATES = 64;
 
 /** What the answer will use, chosen from the offer. */
 export interface CheckedOffer {
@@ -50,6 +56,7 @@ export function checkOffer(offer: unknown): CheckedOffer {
   if (offer.length > MAX_OFFER_BYTES) return reject(`SDP offer is larger than ${MAX_OFFER_BYTES} bytes`);
   if (!/^v=0\r?\n/.test(offer)) return reject('SDP offer must start with "v=0"');
 
+  let candidates = 0;
   const session: string[] = [];
   const sections: { kind: string; port: number; proto: string; formats: string[]; attributes: string[] }[] = [];
   for (const line of offer.split(/\r?\n/)) {
@@ -61,6 +68,9 @@ export function checkOffer(offer: unknown): CheckedOffer {
       if (!m) return reject('SDP offer has a malformed m= line');
       sections.push({ kind: m[1]!, port: Number(m[2]), proto: m[3]!, formats: m[4]!.trim().split(' ').filter(Boolean), attributes: [] });
     } else if (line.startsWith('a=')) {
+      if (line.startsWith('a=candidate:') && ++candidates > MAX_CANDIDATES) {
+        return reject(`SDP offer has more than ${MAX_CANDIDATES} ICE candidates`);
+      }
       (sections.at(-1)?.attributes ?? session).push(line.slice(2));
     }
   }

@@ -23,6 +23,8 @@ import {
 } from 'werift';
 import type { Config } from '../config/config.js';
 import type { ReaderHandle, StreamHub, StreamUnit } from '../stream/stream-hub.js';
+import { dropUnroutableCandidates, gathersOnLoopback } from './candidate-filter.js';
+import { guardIceDatagrams, type GuardCounters } from './ice-datagram-guard.js';
 import { checkOffer } from './offer-check.js';
 import { PINNED_RTCP_FEEDBACK, pinOfferToH264 } from './offer-pinning.js';
 import {
@@ -31,6 +33,8 @@ import {
   serializeAbsCaptureTime,
   serializePlayoutDelay,
 } from './rtp-header-extensions.js';
+import { guardSenderRtcp, type RtcpGuardCounters } from './rtcp-guard.js';
+import { generateSessionKeys, type SessionKeys } from './session-keys.js';
 import {
   OfferRejected,
   ViewerState,
@@ -54,6 +58,13 @@ export interface WeriftViewerFactoryOptions {
    * expires (~30 s measured here), and a viewer that vanished still holds a session slot.
    */
   readonly rtcpSilenceTimeoutMs?: number;
+  /**
+   * Accept loopback remote candidates; default: only when extraHostAddresses has a
+   * loopback address (dev box, tests), since only then can such a pair work at all.
+   */
+  readonly allowLoopbackCandidates?: boolean;
+  /** NACK-driven resends per viewer per second (token bucket); default 200. */
+  readonly nackRetransmitsPerSecond?: number;
   /** One line per viewer event (ids and states only, never addresses). */
   readonly log?: (line: string) => void;
 }
@@ -69,15 +80,41 @@ export class WeriftViewerFactory implements ViewerFactory {
   private readonly playoutDelay: Buffer;
   /** Packets built once per (unit, extension plan), shared by every viewer with that plan. */
   private readonly packetCache = new WeakMap<StreamUnit, Map<string, RtpPacket[]>>();
+  /** The running session's DTLS certificate and key (RAM only), see newSessionKeys(). */
+  private sessionKeys: SessionKeys | undefined;
 
   constructor(private readonly options: WeriftViewerFactoryOptions) {
     this.playoutDelay = serializePlayoutDelay(options.webrtc.playoutDelayMinMs, options.webrtc.playoutDelayMaxMs);
   }
 
+  /**
+   * Makes a fresh DTLS certificate and key for a session that is starting and returns its
+   * fingerprint (base64url SHA-256, 43 characters) for the link. Every viewer answered
+   * until clearSessionKeys() presents this certificate. Synchronous (~1 ms).
+   */
+  newSessionKeys(): { fingerprint: string } {
+    this.sessionKeys = generateSessionKeys();
+    return { fingerprint: this.sessionKeys.fingerprint };
+  }
+
+  /** Drops the session's key (session ended); the next session gets a new one. */
+  clearSessionKeys(): void {
+    this.sessionKeys = undefined;
+  }
+
+  /** The running session's fingerprint (base64url SHA-256), if keys were made. */
+  sessionFingerprint(): string | undefined {
+    return this.sessionKeys?.fingerprint;
+  }
+
   async answer(offerSdp: string): Promise<PendingViewer> {
     const checked = checkOffer(offerSdp); // throws OfferRejected before any socket exists
-    const pinnedOffer = pinOfferToH264(offerSdp, checked);
+    const allowLoopback = this.options.allowLoopbackCandidates ?? gathersOnLoopback(this.options.webrtc.extraHostAddresses);
+    const pinnedOffer = dropUnroutableCandidates(pinOfferToH264(offerSdp, checked), { allowLoopback });
+    // Without session keys (a factory used on its own) werift's per-process certificate is used.
+    const keys = this.sessionKeys;
     const pc = new RTCPeerConnection({
+      ...(keys ? { dtls: { keys: keys.dtls } } : {}),
       iceServers: [],
       iceAdditionalHostAddresses: [...this.options.webrtc.extraHostAddresses],
       codecs: {
@@ -106,6 +143,8 @@ export class WeriftViewerFactory implements ViewerFactory {
       pc.addTrack(track, new MediaStream({ id: 'sonobox', tracks: [track] }));
       await pc.setLocalDescription(await pc.createAnswer());
       await waitForIceGathering(pc, this.options.iceGatheringTimeoutMs ?? 5000);
+      // Before the answer leaves: from now on only the viewer's ICE-proven address reaches DTLS/SRTP.
+      const guard = guardIceDatagrams(pc);
       const answerSdp = pc.localDescription?.sdp;
       if (!answerSdp) throw new Error('werift produced no local description after setLocalDescription');
       const plan: ExtensionPlan = {
@@ -113,7 +152,7 @@ export class WeriftViewerFactory implements ViewerFactory {
         absCaptureTimeId: checked.extensionIds.absCaptureTime,
         key: `${checked.extensionIds.playoutDelay ?? '-'}:${checked.extensionIds.absCaptureTime ?? '-'}`,
       };
-      const viewer = new WeriftViewer(pc, transceiver.sender, plan, this, this.options);
+      const viewer = new WeriftViewer(pc, transceiver.sender, plan, this, this.options, guard);
       return { answerSdp, connection: viewer, attach: () => viewer.attach() };
     } catch (error) {
       await pc.close().catch(() => {});
@@ -208,6 +247,8 @@ class WeriftViewer implements ViewerConnection {
   /** Next sequence number / last timestamp this viewer sent, to hide hub-side gaps. */
   private expectedSeq: number | undefined;
   private lastTimestamp: number | undefined;
+  /** What the RTCP guard let through (numbers only; for tests and status). */
+  readonly rtcpCounters: RtcpGuardCounters;
 
   constructor(
     private readonly pc: RTCPeerConnection,
@@ -215,7 +256,10 @@ class WeriftViewer implements ViewerConnection {
     private readonly plan: ExtensionPlan,
     private readonly factory: WeriftViewerFactory,
     private readonly options: WeriftViewerFactoryOptions,
+    /** Datagrams the ICE guard dropped (numbers only). */
+    readonly datagramCounters: GuardCounters,
   ) {
+    this.rtcpCounters = guardSenderRtcp(sender, { nackPerSecond: options.nackRetransmitsPerSecond });
     this.unsubscribe.push(
       pc.connectionStateChange.subscribe((s) => this.onConnectionState(s)).unSubscribe,
       sender.onPictureLossIndication.subscribe(() => this.handle?.requestKeyframe()).unSubscribe,
