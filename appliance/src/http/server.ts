@@ -97,6 +97,8 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export function buildServer(deps: ServerDeps): FastifyInstance {
   const limits: WhepLimits = { ...defaultLimits, ...deps.limits };
   const timeouts: ServerTimeouts = { ...serverTimeouts, ...deps.timeouts };
@@ -113,13 +115,20 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     http: { connectionsCheckingInterval: timeouts.checkIntervalMs },
     return503OnClosing: true,
     // fastify builds an https.Server when given `https`; routes and hooks are the same.
-    ...(deps.https ? { https: { key: deps.https.key, cert: deps.https.cert } } : {}),
+    ...(deps.https ? { https: { key: deps.https.key, cert: deps.https.cert, connectionsCheckingInterval: timeouts.checkIntervalMs } } : {}),
   });
   app.server.headersTimeout = timeouts.headersTimeoutMs;
 
   // Only SDP bodies are parsed; anything else on a body-less route is read and ignored (≤ 1 KiB).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/sdp', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // SDP is UTF-8 (RFC 8866 §5); invalid bytes are refused, not silently replaced by U+FFFD.
+  app.addContentTypeParser('application/sdp', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, strictUtf8.decode(body as Buffer));
+    } catch {
+      done(new HttpError('offer-rejected', 'SDP offer is not valid UTF-8'), undefined);
+    }
+  });
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
 
   app.addHook('onSend', async (_req, reply, payload) => {
