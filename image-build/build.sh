@@ -141,8 +141,12 @@ fi
 app="$work/app"
 stage_app() {
   mkdir -p "$app"
-  # Exactly the files git tracks under these paths (nothing stray from a dev tree).
-  (cd "$repo" && git ls-files -z package.json package-lock.json appliance web-ui systemd/sonobox-launch | \
+  # The working tree as git sees it (tracked plus new, never ignored files such as
+  # node_modules or build output): what the developer is looking at, and on CI exactly
+  # the commit. Deleted-but-tracked paths are skipped.
+  files() { git ls-files -z --cached --others --exclude-standard "$@" | \
+    while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done; }
+  (cd "$repo" && files package.json package-lock.json appliance web-ui systemd/sonobox-launch | \
     grep -zv -e '\.test\.ts$' | xargs -0 cp --parents -t "$app")
   if [ -f "$repo/web-ui/build.mjs" ]; then
     (cd "$repo" && npm run -s build:ui) && cp -r "$repo/web-ui/dist" "$app/web-ui/"
@@ -152,7 +156,7 @@ stage_app() {
   # Our TypeScript transpiled file by file into the same tree (appliance/src/x.ts ->
   # appliance/src/x.js): imports already end in .js, and paths the code derives from
   # import.meta.url (../../native/x264-pipe) stay true, which a single bundle would break.
-  (cd "$repo" && git ls-files -z 'appliance/src/*.ts' | grep -zv -e '\.test\.ts$' | \
+  (cd "$repo" && files 'appliance/src/*.ts' | grep -zv -e '\.test\.ts$' | \
     xargs -0 npx esbuild --platform=node --format=esm --target=node20 \
       --outbase=appliance/src --outdir="$app/appliance/src" --log-level=warning)
   find "$app/appliance/src" -name '*.ts' -delete
@@ -163,6 +167,14 @@ stage_app() {
   # Production dependencies only. Native addons are built for the host's arch here; for a
   # foreign arch step 3 rebuilds them inside the target chroot.
   (cd "$app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts=false)
+  # Every import the service can reach must resolve against production dependencies
+  # alone (a runtime import of a devDependency crash-loops the box): esbuild resolves the
+  # whole graph from main.js in the staged tree and fails on anything missing. Native
+  # addons (*.node) are loaded by path at run time and checked by the boot test instead.
+  "$repo/node_modules/.bin/esbuild" "$app/appliance/src/main.js" --bundle --platform=node \
+    --format=esm --outfile=/dev/null --log-level=error --log-limit=0 '--external:*.node' || {
+    echo "the service imports something the image lacks (above): a package the service" \
+      "uses belongs in dependencies, not devDependencies (package.json)" >&2; exit 1; }
   rm -rf "$app/appliance/native/build" "$app/appliance/native/x264-pipe"
 }
 step "stage the app (npm ci --omit=dev, bundle, web UI)" stage_app
