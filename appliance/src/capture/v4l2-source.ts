@@ -11,6 +11,11 @@
  *   QUERY_DV_TIMINGS ENOLINK/ENOLCK/ERANGE → 'no-signal' / 'no-sync' / 'out-of-range'
  *   no frame for frameTimeoutMs      → 'no-signal' (UVC dongles just stop sending)
  *   anything else                    → 'error' with the reason, retried
+ * Zero copy (zero-copy-frame.ts): once a ZeroCopyTarget is set (the pipeline does it when
+ * the encoder can import DMABUF), every buffer is exported once per session (VIDIOC_EXPBUF)
+ * and a raw frame the target accepts is emitted with `dmabuf` instead of an I420 copy; the
+ * buffer goes back to the capture queue only when the receiver calls release(). Anything
+ * else (MJPEG, a format or stride the encoder does not take, EXPBUF refused) is copied.
  * The device reappearing is detected by a bounded poll (existsSync + open every retryMs)
  * rather than fs.watch: inotify on devtmpfs misses nodes created before the watch and
  * needs a second code path anyway for "node exists but device not ready yet".
@@ -22,10 +27,12 @@ import { chooseMode, type ChosenMode } from './v4l2-mode.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
 import { MjpegDecoder } from './v4l2-mjpeg-decoder.js';
 import { CaptureDevice, type ActiveFormat, type DvTimings } from '../v4l2/v4l2-capture-device.js';
-import { MmapCaptureQueue } from '../v4l2/v4l2-buffer-queue.js';
+import { MmapCaptureQueue, type DequeuedBuffer } from '../v4l2/v4l2-buffer-queue.js';
 import { errnoOf } from '../v4l2/v4l2-binding.js';
 import { dvConditionFromErrno, errnoName, isDeviceGone } from '../v4l2/v4l2-errno.js';
 import { findCaptureDevice, type DiscoveryOptions } from '../v4l2/v4l2-discovery.js';
+import { closeSync } from 'node:fs';
+import type { DmabufHandle, MappedFormat, ZeroCopyFrame, ZeroCopySource, ZeroCopyTarget } from './zero-copy-frame.js';
 
 export interface V4l2SourceOptions {
   /** A device path, or 'auto': /dev/sonobox/capture, else a scanned UVC capture node. */
@@ -46,6 +53,18 @@ export interface V4l2SourceOptions {
   log?: (line: string) => void;
   /** ffmpeg for software MJPEG decoding; default 'ffmpeg' on PATH. */
   ffmpegPath?: string;
+  /** Only these capture formats are considered (FourCC text, e.g. ['YU12']); default: all. */
+  pixelFormats?: readonly string[];
+}
+
+/** Zero-copy bookkeeping (hw-tests check that every loaned buffer came back). */
+export interface ZeroCopyStats {
+  /** Frames emitted with a dmabuf handle. */
+  readonly loaned: number;
+  /** Of those, how many were released back to the capture queue. */
+  readonly released: number;
+  /** Frames copied to I420 while a zero-copy target was set (not accepted, or no export). */
+  readonly copied: number;
 }
 
 /** How often a streaming HDMI input re-queries its DV timings. */
@@ -63,7 +82,7 @@ class ConditionError extends Error {
   }
 }
 
-export class V4l2Source implements FrameSource {
+export class V4l2Source implements ZeroCopySource {
   readonly kind = 'v4l2';
   readonly description: string;
   private sink: FrameSink | undefined;
@@ -73,7 +92,9 @@ export class V4l2Source implements FrameSource {
   private condition: SourceCondition | undefined;
   private loggedMode = '';
   private seq = 0;
-  private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery'>> & Pick<V4l2SourceOptions, 'input' | 'discovery'>;
+  private zeroCopy: ZeroCopyTarget | undefined;
+  private zc = { loaned: 0, released: 0, copied: 0 };
+  private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats'>> & Pick<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats'>;
 
   constructor(options: V4l2SourceOptions) {
     this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ffmpegPath: 'ffmpeg', ...options };
@@ -83,6 +104,15 @@ export class V4l2Source implements FrameSource {
   /** The condition last reported to the sink (undefined before the first). */
   get currentCondition(): SourceCondition | undefined {
     return this.condition;
+  }
+
+  /** Set before start(): buffers are exported when a session opens. */
+  setZeroCopyTarget(target: ZeroCopyTarget | undefined): void {
+    this.zeroCopy = target;
+  }
+
+  get zeroCopyStats(): ZeroCopyStats {
+    return { ...this.zc };
   }
 
   start(sink: FrameSink): void {
@@ -140,7 +170,8 @@ export class V4l2Source implements FrameSource {
       dev.subscribeSourceChange();
       dev.takeSourceChange(); // drop the change that led here
     }
-    const mode = chooseMode(dev.enumModes(), dev.enumFormats(), want);
+    const allowed = (f: string): boolean => !this.o.pixelFormats || this.o.pixelFormats.includes(f);
+    const mode = chooseMode(dev.enumModes().filter((m) => allowed(m.pixfmt)), dev.enumFormats().filter(allowed), want);
     if (!mode) throw new ConditionError('error', `${dev.path} offers no format sonobox can convert (raw NV12/YUYV/UYVY/YU12 or MJPEG)`);
     const fmt = dev.setFormat(mode.pixfmt, mode.width, mode.height);
     dev.setFps(mode.fps ?? want.fps);
@@ -157,12 +188,18 @@ export class V4l2Source implements FrameSource {
         this.o.ffmpegPath,
       );
     }
-    const queue = MmapCaptureQueue.create(dev, this.o.bufferCount);
+    // Buffers on loan to the encoder (up to its OUTPUT depth, 3) must not starve capture.
+    const zeroCopy = this.zeroCopy !== undefined && !decoder;
+    const queue = MmapCaptureQueue.create(dev, zeroCopy ? Math.max(this.o.bufferCount, 6) : this.o.bufferCount);
+    const loans = zeroCopy ? new BufferLoans(queue, () => this.zc.released++) : undefined;
     try {
+      loans?.exportAll(this.o.log);
       queue.start();
-      return await this.stream(dev, queue, fmt, input?.hasDvTimings === true, decoder, () => decoderFailure);
+      return await this.stream(dev, queue, fmt, input?.hasDvTimings === true, decoder, () => decoderFailure, loans);
     } finally {
+      loans?.endSession(); // late releases (the encoder draining) no longer requeue
       queue.release();
+      loans?.closeFds();
       await decoder?.stop();
     }
   }
@@ -170,6 +207,24 @@ export class V4l2Source implements FrameSource {
   private deliver(fmt: ActiveFormat, data: Buffer, captureTimeMs: number): void {
     this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
     this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs, seq: this.seq++ });
+  }
+
+  /** Emits buf without copying if the target takes this format; false = copy it instead. */
+  private lend(fmt: ActiveFormat, buf: DequeuedBuffer, captureTimeMs: number, loans: BufferLoans): boolean {
+    const fd = loans.fd(buf.index);
+    const mapped: MappedFormat = { fourcc: fmt.pixfmt, width: fmt.width, height: fmt.height, bytesperline: fmt.bytesperline, sizeimage: fmt.sizeimage };
+    if (fd === undefined || !this.zeroCopy?.accepts(mapped)) return false;
+    this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
+    const dmabuf: DmabufHandle = {
+      format: mapped,
+      planes: [{ fd, bytesused: buf.data.length, length: buf.length }],
+      mapped: [buf.data],
+      release: loans.lend(buf.index),
+    };
+    this.zc.loaned++;
+    const convert = (): Buffer => toI420(fmt.pixfmt as RawPixFmt, buf.data, fmt.width, fmt.height, fmt.bytesperline, Buffer.allocUnsafe(i420Size(fmt.width, fmt.height)));
+    this.sink?.onFrame(new LoanedFrame(fmt.width, fmt.height, this.seq++, captureTimeMs, dmabuf, convert));
+    return true;
   }
 
   /** Applies the DV timings the receiver sees, or throws the ConditionError saying why it cannot. */
@@ -199,6 +254,7 @@ export class V4l2Source implements FrameSource {
     dv: boolean,
     decoder: MjpegDecoder | undefined,
     decoderFailure: () => string | undefined,
+    loans: BufferLoans | undefined,
   ): Promise<SessionEnd> {
     const pixfmt = fmt.pixfmt as RawPixFmt;
     const size = i420Size(fmt.width, fmt.height);
@@ -238,6 +294,10 @@ export class V4l2Source implements FrameSource {
         const failure = decoderFailure();
         if (failure) throw new ConditionError('error', failure);
         continue;
+      }
+      if (loans) {
+        if (this.lend(fmt, buf, captureTimeMs, loans)) continue;
+        this.zc.copied++;
       }
       let data: Buffer;
       try {
@@ -315,3 +375,80 @@ export function wallClockOf(
 }
 const TIMESTAMP_MASK = 0xe000;
 const TIMESTAMP_MONOTONIC = 0x2000;
+
+/** A frame still in the capture buffer; `data` converts to I420 only if someone asks. */
+class LoanedFrame implements ZeroCopyFrame {
+  private cached: Buffer | undefined;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly seq: number,
+    readonly captureTimeMs: number,
+    readonly dmabuf: DmabufHandle,
+    private readonly convert: () => Buffer,
+  ) {}
+
+  get data(): Buffer {
+    this.cached ??= this.convert();
+    return this.cached;
+  }
+}
+
+/**
+ * The exported fds of one session's capture buffers and which buffers are on loan. A
+ * release after the session ended does nothing: the queue is gone (its memory lives on
+ * until the importer drops it; the kernel refcounts DMABUFs).
+ */
+class BufferLoans {
+  private readonly fds: (number | undefined)[] = [];
+  private readonly onLoan = new Set<number>();
+  private open = true;
+
+  constructor(
+    private readonly queue: MmapCaptureQueue,
+    private readonly onRelease: () => void,
+  ) {}
+
+  /** EXPBUF every buffer; a driver that refuses leaves the session on the copy path. */
+  exportAll(log: (line: string) => void): void {
+    for (let i = 0; i < this.queue.count; i++) {
+      try {
+        this.fds[i] = this.queue.exportDmabuf(i);
+      } catch (e) {
+        log(`Capture buffers cannot be exported as DMABUF (${e instanceof Error ? e.message : String(e)}); copying frames instead`);
+        this.closeFds();
+        return;
+      }
+    }
+  }
+
+  fd(index: number): number | undefined {
+    return this.fds[index];
+  }
+
+  /** Marks buffer `index` on loan; the returned function gives it back once. */
+  lend(index: number): () => void {
+    this.onLoan.add(index);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.onLoan.delete(index);
+      this.onRelease();
+      if (!this.open) return;
+      try {
+        this.queue.requeue(index);
+      } catch {
+        // the device went away; the session loop notices on its next DQBUF
+      }
+    };
+  }
+
+  endSession(): void {
+    this.open = false;
+  }
+
+  closeFds(): void {
+    for (const fd of this.fds.splice(0)) if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -11,8 +11,12 @@
  * Contracts:
  * - encode() never blocks: a free OUTPUT buffer gets the frame (copy into mmap'd memory),
  *   otherwise the frame is dropped and counted. At most the OUTPUT queue depth is in flight.
- * - encodeDmabuf() imports a capture buffer by fd instead (zero copy, outputMemory 'dmabuf');
- *   its release() runs once the encoder has returned that OUTPUT buffer, or at once if dropped.
+ * - encodeDmabuf() imports a capture buffer by fd instead (zero copy); its release() runs
+ *   once the encoder has returned that OUTPUT buffer, or at once if dropped. The OUTPUT
+ *   queue's memory (and raw format) follow what arrives: encode() on a DMABUF session, or
+ *   encodeDmabuf() on an MMAP session or in another format, reopens the node (one IDR;
+ *   happens when the source goes live or to the slate, not per frame). acceptsDmabuf() says
+ *   beforehand whether a capture layout can be imported as is (format, size and stride).
  * - Each CAPTURE buffer with a picture becomes one AccessUnit carrying the seq/captureTimeMs
  *   of the frame whose OUTPUT timestamp it copied (see v4l2-m2m-encoder-units.ts); a
  *   headers-only buffer (SPS/PPS) is held and put in front of the next picture.
@@ -23,7 +27,7 @@
  */
 import { basename } from 'node:path';
 import type { RawFrame } from '../capture/raw-frame.js';
-import { BufFlag, Cid, EncCmd, PixFmt, fourccText } from '../v4l2/m2m-abi.js';
+import { BufFlag, Cid, EncCmd, PixFmt, fourcc, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, MemoryKind } from '../v4l2/m2m-abi.js';
 import { M2mDevice, V4l2CallError } from '../v4l2/m2m-device.js';
 import type { MappedBuffer } from '../v4l2/m2m-device.js';
@@ -63,6 +67,8 @@ export interface DmabufFrame {
   readonly captureTimeMs: number;
   /** One entry per memory plane of the encoder's raw format. */
   readonly planes: readonly { readonly fd: number; readonly bytesused: number; readonly length: number }[];
+  /** The buffer's raw format (a fourcc); default: the OUTPUT format already set (rawFormat or the preferred one). */
+  readonly pixelformat?: number;
   /** Called once the encoder no longer reads the buffer (the capture side may requeue it). */
   readonly release: () => void;
 }
@@ -86,6 +92,8 @@ export interface V4l2M2mEncoderStats {
 
 interface Session {
   readonly dev: M2mDevice;
+  readonly memory: MemoryKind;
+  readonly raw: number;
   readonly out: MappedBuffer[];
   readonly cap: MappedBuffer[];
   readonly freeOut: number[];
@@ -110,7 +118,10 @@ const now = (): number => performance.now();
 export class V4l2M2mEncoder implements H264Encoder {
   private settings: EncoderSettings;
   private readonly codec: M2mCodec;
-  private readonly memory: MemoryKind;
+  private memory: MemoryKind;
+  /** Raw format of the DMABUF session (the capture's); undefined = options.rawFormat or the preferred one. */
+  private dmabufRaw: number | undefined;
+  private readonly dmabufVerdicts = new Map<string, boolean>();
   private readonly policy: BackoffPolicy;
   private readonly log: (line: string) => void;
   private sink: EncoderSink | undefined;
@@ -154,15 +165,17 @@ export class V4l2M2mEncoder implements H264Encoder {
 
   encode(frame: RawFrame): void {
     const s = this.session;
-    if (this.state !== 'running' || !s || s.stopping || this.memory !== 'mmap' || !s.layout) {
+    if (this.state !== 'running' || !s || s.stopping) {
       this.counts.framesDropped++;
       return;
     }
     try {
-      if (frame.width !== this.settings.width || frame.height !== this.settings.height) {
+      if (frame.width !== this.settings.width || frame.height !== this.settings.height || s.memory !== 'mmap') {
+        this.memory = 'mmap';
         this.reconfigure(frame.width, frame.height);
         return this.encode(frame);
       }
+      if (!s.layout) throw new Error('MMAP session without a raw layout');
       this.reapOutput(s);
       const index = s.freeOut.shift();
       if (index === undefined) {
@@ -179,12 +192,19 @@ export class V4l2M2mEncoder implements H264Encoder {
   /** Zero-copy variant of encode() for outputMemory 'dmabuf'. Returns false if dropped. */
   encodeDmabuf(frame: DmabufFrame): boolean {
     const s = this.session;
-    if (this.state !== 'running' || !s || s.stopping || this.memory !== 'dmabuf' || frame.width !== this.settings.width || frame.height !== this.settings.height) {
+    if (this.state !== 'running' || !s || s.stopping) {
       this.counts.framesDropped++;
       frame.release();
       return false;
     }
     try {
+      const raw = frame.pixelformat ?? s.raw;
+      if (frame.width !== this.settings.width || frame.height !== this.settings.height || s.memory !== 'dmabuf' || raw !== s.raw) {
+        this.memory = 'dmabuf';
+        this.dmabufRaw = frame.pixelformat ?? this.dmabufRaw;
+        this.reconfigure(frame.width, frame.height);
+        return this.encodeDmabuf(frame);
+      }
       this.reapOutput(s);
       const index = s.freeOut.shift();
       if (index === undefined) {
@@ -193,12 +213,71 @@ export class V4l2M2mEncoder implements H264Encoder {
         return false;
       }
       s.releases.set(index, frame.release);
-      this.queueFrame(s, index, frame.planes, frame);
+      try {
+        this.queueFrame(s, index, frame.planes, frame);
+      } catch (e) {
+        // The driver would not import this buffer (e.g. it needs contiguous memory and the
+        // capture driver's is vmalloc'd): stop offering zero copy for this layout.
+        for (const key of this.dmabufVerdicts.keys()) if (key.startsWith(`${fourccText(raw)}:`)) this.dmabufVerdicts.set(key, false);
+        this.once(`import:${raw}`, `${this.driver ?? this.options.device} refused to import a ${fourccText(raw)} DMABUF (${(e as Error).message}); capture frames will be copied instead`);
+        throw e;
+      }
       return true;
     } catch (e) {
+      if (this.session !== s) frame.release(); // the reopen failed before the buffer was queued
       this.fail(s, e);
       return false;
     }
+  }
+
+  /**
+   * True when a capture buffer in this layout can be queued to the OUTPUT queue by fd as
+   * is: the node takes the format on OUTPUT at that size with the same stride, needs no
+   * more than the buffer holds, and grants DMABUF buffers. Asked once per layout on a
+   * second, short-lived context of the node (M2M contexts are per open), then cached.
+   * Single memory plane only (capture is single-planar).
+   */
+  acceptsDmabuf(f: { readonly fourcc: string; readonly width: number; readonly height: number; readonly bytesperline: number; readonly sizeimage: number }): boolean {
+    const key = `${f.fourcc}:${f.width}x${f.height}:${f.bytesperline}:${f.sizeimage}`;
+    const known = this.dmabufVerdicts.get(key);
+    if (known !== undefined) return known;
+    const pixelformat = fourcc(f.fourcc);
+    let verdict = false;
+    let why = '';
+    if (this.options.rawFormat !== undefined && this.options.rawFormat !== pixelformat) {
+      why = `the encoder is configured for ${fourccText(this.options.rawFormat)}`;
+    } else {
+      let dev: M2mDevice | undefined;
+      try {
+        dev = M2mDevice.open(this.options.device);
+        const coded = this.codec === 'h264' ? PixFmt.h264 : PixFmt.fwht;
+        dev.setFormat('capture', { width: f.width, height: f.height, pixelformat: coded, sizeimage: this.codec === 'h264' ? f.width * f.height : 0 });
+        if (!dev.enumFormats('output').includes(pixelformat)) {
+          why = `it takes no ${f.fourcc} on its OUTPUT queue`;
+        } else {
+          const got = dev.setFormat('output', { width: f.width, height: f.height, pixelformat });
+          const p = got.planes;
+          if (got.pixelformat !== pixelformat || got.width !== f.width || got.height !== f.height || p.length !== 1) {
+            why = `it would encode ${fourccText(got.pixelformat)} ${got.width}x${got.height} in ${p.length} planes`;
+          } else if (p[0]!.bytesperline !== f.bytesperline || p[0]!.sizeimage > f.sizeimage) {
+            why = `its stride/size ${p[0]!.bytesperline}/${p[0]!.sizeimage} differ from the capture's ${f.bytesperline}/${f.sizeimage}`;
+          } else if (dev.requestBuffers('output', 1, 'dmabuf') < 1) {
+            why = 'it grants no DMABUF buffers';
+          } else {
+            verdict = true;
+          }
+        }
+      } catch (e) {
+        why = (e as Error).message;
+      } finally {
+        if (dev) closeQuietly(dev);
+      }
+    }
+    this.dmabufVerdicts.set(key, verdict);
+    this.log(verdict
+      ? `encoder ${this.name}: imports ${f.fourcc} ${f.width}x${f.height} capture buffers by DMABUF (zero copy)`
+      : `encoder ${this.name}: copies ${f.fourcc} ${f.width}x${f.height} capture frames (no DMABUF import: ${why})`);
+    return verdict;
   }
 
   requestKeyframe(): void {
@@ -250,7 +329,8 @@ export class V4l2M2mEncoder implements H264Encoder {
       // Coded format first: it fixes the codec and the CAPTURE buffer size (dev-encoder.rst "Initialization" 1).
       dev.setFormat('capture', { width: settings.width, height: settings.height, pixelformat: coded, sizeimage: this.codec === 'h264' ? settings.width * settings.height : 0 });
       const rawOffered = dev.enumFormats('output');
-      const raw = this.options.rawFormat ?? pickRawFormat(rawOffered);
+      const memory = this.memory;
+      const raw = (memory === 'dmabuf' ? this.dmabufRaw : undefined) ?? this.options.rawFormat ?? pickRawFormat(rawOffered);
       if (raw === undefined || !rawOffered.includes(raw)) {
         throw new Error(`${dev.path} takes no raw format sonobox can provide (offers ${rawOffered.map(fourccText).join(', ')}; needs YU12, YM12, NV12 or NM12)`);
       }
@@ -272,20 +352,20 @@ export class V4l2M2mEncoder implements H264Encoder {
       const canForceKey = dev.queryControl(Cid.forceKeyFrame) !== undefined;
       if (!canForceKey) this.once(`force:${dev.caps.driver}`, `${dev.caps.driver} has no V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME; keyframe requests wait for the next periodic one`);
 
-      const nOut = dev.requestBuffers('output', this.options.outputBuffers ?? 3, this.memory);
-      const out = this.memory === 'mmap' ? dev.mapBuffers('output', nOut) : Array.from({ length: nOut }, (_, index) => ({ index, planes: [] }));
+      const nOut = dev.requestBuffers('output', this.options.outputBuffers ?? 3, memory);
+      const out = memory === 'mmap' ? dev.mapBuffers('output', nOut) : Array.from({ length: nOut }, (_, index) => ({ index, planes: [] }));
       const nCap = dev.requestBuffers('capture', this.options.captureBuffers ?? 3, 'mmap');
       const cap = dev.mapBuffers('capture', nCap);
       for (const b of cap) dev.queue('capture', b.index);
       dev.streamOn('output');
       dev.streamOn('capture');
       this.once(`open:${dev.path}:${settings.width}x${settings.height}:${fourccText(raw)}`,
-        `encoder ${dev.caps.card} (${dev.caps.driver}) on ${dev.path}: ${dev.planes}-planar, ${settings.width}x${settings.height}@${settings.fps} ${fourccText(raw)}→${fourccText(coded)}, ${nOut}+${nCap} buffers, ${this.memory} input`);
+        `encoder ${dev.caps.card} (${dev.caps.driver}) on ${dev.path}: ${dev.planes}-planar, ${settings.width}x${settings.height}@${settings.fps} ${fourccText(raw)}→${fourccText(coded)}, ${nOut}+${nCap} buffers, ${memory} input`);
       const t = now();
       return {
-        dev, out, cap,
+        dev, out, cap, memory, raw,
         freeOut: out.map((b) => b.index),
-        layout: this.memory === 'mmap' ? rawLayout(fmt) : undefined,
+        layout: memory === 'mmap' ? rawLayout(fmt) : undefined,
         inflight: new InFlightFrames(),
         queuedAt: new Map(),
         releases: new Map(),
@@ -313,7 +393,13 @@ export class V4l2M2mEncoder implements H264Encoder {
       s.stopping = true;
       this.teardown(s);
     }
-    const next = this.open(this.settings);
+    let next: Session;
+    try {
+      next = this.open(this.settings);
+    } catch (e) {
+      this.scheduleRestart(e instanceof Error ? e.message : String(e), 0);
+      throw e;
+    }
     this.session = next;
     next.loopDone = this.pump(next);
   }

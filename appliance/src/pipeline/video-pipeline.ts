@@ -2,6 +2,17 @@ import type { FrameSink, FrameSource } from '../capture/frame-source.js';
 import { SourceCondition } from '../capture/frame-source.js';
 import { captureClockMs, type RawFrame } from '../capture/raw-frame.js';
 import type { AccessUnit, EncoderState, H264Encoder } from '../encode/h264-encoder.js';
+import { hasDmabuf, isZeroCopySource, type DmabufHandle, type MappedFormat, type MappedFrameFilter } from '../capture/zero-copy-frame.js';
+import type { DmabufFrame } from '../encode/v4l2-m2m-encoder.js';
+import { fourcc } from '../v4l2/v4l2-fourcc.js';
+
+/** An encoder that can import capture buffers by fd (V4l2M2mEncoder). */
+interface ZeroCopyEncoder extends H264Encoder {
+  acceptsDmabuf(format: MappedFormat): boolean;
+  encodeDmabuf(frame: DmabufFrame): boolean;
+}
+const isZeroCopyEncoder = (e: H264Encoder): e is ZeroCopyEncoder =>
+  typeof (e as Partial<ZeroCopyEncoder>).encodeDmabuf === 'function' && typeof (e as Partial<ZeroCopyEncoder>).acceptsDmabuf === 'function';
 
 /** Produces the slate shown while the source is not live (same size as the stream). */
 export type SlateMaker = (condition: SourceCondition, width: number, height: number, seq: number, timeMs: number) => RawFrame;
@@ -21,6 +32,12 @@ export interface VideoPipelineOptions {
   /** Called for every access unit, in order (the stream hub's publish). */
   publish: (au: AccessUnit) => void;
   filter?: FrameFilter;
+  /**
+   * The same masking, applied in place to a capture buffer (zero copy, zero-copy-frame.ts).
+   * With `filter` set and no `mappedFilter`, zero copy is off: every frame is copied to I420
+   * and goes through `filter`, so masking is never bypassed.
+   */
+  mappedFilter?: MappedFrameFilter;
   /** Told once per change of the source's condition (the cart shows "no signal"). */
   onCondition?: (condition: SourceCondition) => void;
   log: (line: string) => void;
@@ -54,6 +71,7 @@ export class VideoPipeline {
   private bytesOut = 0;
   private lastAccessUnitAtMs = 0;
   private running = false;
+  private loggedCopyForMask = false;
 
   constructor(private readonly o: VideoPipelineOptions) {}
 
@@ -73,6 +91,11 @@ export class VideoPipeline {
         this.o.log(`Encoder ${this.o.encoder.name} is ${state}${detail ? `: ${detail}` : ''}`);
       },
     });
+    // Zero copy when both ends can (V4L2 capture → V4L2 M2M encoder) and masking allows.
+    const enc = this.o.encoder;
+    if (isZeroCopySource(this.o.source) && isZeroCopyEncoder(enc)) {
+      this.o.source.setZeroCopyTarget({ accepts: (format) => this.zeroCopyAllowed(enc, format) });
+    }
     // Until the source says it is live, viewers get the slate.
     this.startSlate();
     const sink: FrameSink = {
@@ -110,11 +133,52 @@ export class VideoPipeline {
     };
   }
 
-  private onFrame(frame: RawFrame): void {
-    if (!this.running) return;
+  private zeroCopyAllowed(enc: ZeroCopyEncoder, format: MappedFormat): boolean {
+    if (this.o.filter && !this.o.mappedFilter) {
+      if (!this.loggedCopyForMask) this.o.log('PHI masking has no in-place hook for capture buffers; frames are copied to I420 and masked there (no zero copy)');
+      this.loggedCopyForMask = true;
+      return false;
+    }
+    return enc.acceptsDmabuf(format);
+  }
+
+  /** A frame still in the capture buffer: mask it there, hand the fd over; or copy it out. */
+  private onLoanedFrame(frame: RawFrame & { readonly dmabuf: DmabufHandle }): RawFrame | undefined {
+    const d = frame.dmabuf;
+    const enc = this.o.encoder;
+    if (!isZeroCopyEncoder(enc) || (this.o.filter && !this.o.mappedFilter)) {
+      // Not negotiated (should not happen): copy out, give the buffer back, go the I420 way.
+      const copy: RawFrame = { width: frame.width, height: frame.height, data: frame.data, seq: frame.seq, captureTimeMs: frame.captureTimeMs };
+      d.release();
+      return copy;
+    }
+    if (this.o.mappedFilter && !this.o.mappedFilter(d.mapped, d.format, frame)) {
+      d.release();
+      this.o.encoder.encode(this.slate(SourceCondition.error)); // withheld: fail closed, as below
+      return undefined;
+    }
+    enc.encodeDmabuf({
+      width: frame.width,
+      height: frame.height,
+      seq: frame.seq,
+      captureTimeMs: frame.captureTimeMs,
+      planes: d.planes,
+      pixelformat: fourcc(d.format.fourcc),
+      release: () => d.release(),
+    });
+    return undefined;
+  }
+
+  private onFrame(input: RawFrame): void {
+    if (!this.running) {
+      if (hasDmabuf(input)) input.dmabuf.release();
+      return;
+    }
     this.framesIn++;
     // A frame proves the source is live even if it never said so.
     if (this.condition !== SourceCondition.live) this.onCondition(SourceCondition.live);
+    const frame = hasDmabuf(input) ? this.onLoanedFrame(input) : input;
+    if (!frame) return;
     if (this.o.filter && !this.o.filter(frame)) {
       // Fail closed: a frame the filter withholds is replaced by the slate.
       this.o.encoder.encode(this.slate(SourceCondition.error));

@@ -23,8 +23,10 @@ const WAIT_SLICE_MS = 200;
 /** A filled buffer on loan from the driver until requeue(index). */
 export interface DequeuedBuffer {
   index: number;
-  /** The mapped bytes actually filled (bytesused), valid only until requeue. */
+  /** The mapped bytes actually filled (bytesused), valid only until requeue. Writable (MAP_SHARED). */
   data: Buffer;
+  /** The whole buffer's length (v4l2_buffer.length): what a DMABUF importer is told. */
+  length: number;
   /** Driver frame counter (v4l2_buffer.sequence); gaps mean the driver dropped frames. */
   sequence: number;
   /** Buffer timestamp in microseconds on CLOCK_MONOTONIC (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC). */
@@ -114,6 +116,7 @@ export class MmapCaptureQueue {
     return {
       index: b.index,
       data: map.subarray(0, b.bytesused),
+      length: map.length,
       sequence: b.sequence,
       timestampUs: Number(ts.tv_sec) * 1e6 + Number(ts.tv_usec),
       flags: b.flags,
