@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { i420Size, type RawFrame } from '../capture/raw-frame.js';
-import { applyMask, BLACK_Y, i420Layout, maskPlanes, NEUTRAL_CHROMA, nv12Layout, type YuvLayout } from './apply-mask.js';
+import { applyMask, BLACK_Y, i420Layout, layoutOfV4l2, maskPlanes, NEUTRAL_CHROMA, nv12Layout, type YuvLayout } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
 
 /** A picture where every byte differs from mask black, so any stray or missing fill shows. */
@@ -10,14 +10,24 @@ function patterned(size: number): Buffer {
   return b;
 }
 
-/** For every sample of every plane: is it inside one of `rects` (in luma pixels)? */
-function planes(layout: YuvLayout): { name: string; offset: number; stride: number; w: number; h: number; sub: number; bytesPerSample: number; black: number }[] {
+/**
+ * Every plane of a layout: where it is, its size in samples (w × h), how many pixels one
+ * sample spans across (sub) and down (rowSub), and the bytes of one black sample.
+ */
+interface PlaneSpec { offset: number; stride: number; w: number; h: number; sub: number; rowSub: number; black: number[] }
+function planes(layout: YuvLayout): PlaneSpec[] {
   const { width: w, height: h } = layout;
-  const y = { name: 'Y', ...layout.y, w, h, sub: 1, bytesPerSample: 1, black: BLACK_Y };
-  if (layout.format === 'I420') {
-    return [y, { name: 'U', ...layout.u, w: w / 2, h: h / 2, sub: 2, bytesPerSample: 1, black: NEUTRAL_CHROMA }, { name: 'V', ...layout.v, w: w / 2, h: h / 2, sub: 2, bytesPerSample: 1, black: NEUTRAL_CHROMA }];
+  switch (layout.format) {
+    case 'I420':
+      return [{ ...layout.y, w, h, sub: 1, rowSub: 1, black: [BLACK_Y] }, { ...layout.u, w: w / 2, h: h / 2, sub: 2, rowSub: 2, black: [NEUTRAL_CHROMA] }, { ...layout.v, w: w / 2, h: h / 2, sub: 2, rowSub: 2, black: [NEUTRAL_CHROMA] }];
+    case 'NV12':
+      return [{ ...layout.y, w, h, sub: 1, rowSub: 1, black: [BLACK_Y] }, { ...layout.uv, w: w / 2, h: h / 2, sub: 2, rowSub: 2, black: [NEUTRAL_CHROMA, NEUTRAL_CHROMA] }];
+    case 'YUYV':
+      // One "sample" = one 4-byte macropixel covering two pixels of one row.
+      return [{ ...layout.packed, w: w / 2, h, sub: 2, rowSub: 1, black: [BLACK_Y, NEUTRAL_CHROMA, BLACK_Y, NEUTRAL_CHROMA] }];
+    case 'UYVY':
+      return [{ ...layout.packed, w: w / 2, h, sub: 2, rowSub: 1, black: [NEUTRAL_CHROMA, BLACK_Y, NEUTRAL_CHROMA, BLACK_Y] }];
   }
-  return [y, { name: 'UV', ...layout.uv, w: w / 2, h: h / 2, sub: 2, bytesPerSample: 2, black: NEUTRAL_CHROMA }];
 }
 
 /** Checks masked bytes against the original: black inside, identical everywhere else (padding too). */
@@ -27,9 +37,9 @@ function expectMasked(before: Buffer, after: Buffer, layout: YuvLayout, rects: r
   for (const p of planes(layout)) {
     for (let row = 0; row < p.h; row++) {
       for (let col = 0; col < p.w; col++) {
-        const lx = col * p.sub, ly = row * p.sub;
+        const lx = col * p.sub, ly = row * p.rowSub;
         if (!rects.some((r) => lx >= r.x && lx < r.x + r.width && ly >= r.y && ly < r.y + r.height)) continue;
-        for (let k = 0; k < p.bytesPerSample; k++) expected[p.offset + row * p.stride + col * p.bytesPerSample + k] = p.black;
+        p.black.forEach((v, k) => (expected[p.offset + row * p.stride + col * p.black.length + k] = v));
         inside++;
       }
     }
@@ -97,6 +107,9 @@ describe('maskPlanes on buffers with plane offsets and padded strides (the DMABU
     // bytesperline 80 (aligned), UV plane after a 16-byte gap, as a driver may hand out.
     { name: 'NV12, stride 80, UV at an aligned offset', layout: { format: 'NV12', width: 64, height: 48, y: { offset: 0, stride: 80 }, uv: { offset: 80 * 48 + 16, stride: 80 } }, size: 80 * 48 + 16 + 80 * 24 },
     { name: 'I420, stride 96/48, planes after a header', layout: { format: 'I420', width: 64, height: 48, y: { offset: 32, stride: 96 }, u: { offset: 32 + 96 * 48, stride: 48 }, v: { offset: 32 + 96 * 48 + 48 * 24, stride: 48 } }, size: 32 + 96 * 48 + 2 * 48 * 24 },
+    { name: 'YUYV (packed 4:2:2), stride 160', layout: layoutOfV4l2({ fourcc: 'YUYV', width: 64, height: 48, bytesperline: 160 })!, size: 160 * 48 },
+    { name: 'UYVY (packed 4:2:2), tight', layout: layoutOfV4l2({ fourcc: 'UYVY', width: 64, height: 48, bytesperline: 128 })!, size: 128 * 48 },
+    { name: 'YU12 from a V4L2 format with bytesperline 96', layout: layoutOfV4l2({ fourcc: 'YU12', width: 64, height: 48, bytesperline: 96 })!, size: 96 * 48 + 2 * 48 * 24 },
   ];
   for (const c of cases) {
     it(`${c.name}: black inside, every other byte (padding too) unchanged`, () => {
@@ -122,6 +135,29 @@ describe('maskPlanes on buffers with plane offsets and padded strides (the DMABU
   for (const c of badRects) {
     it(`refuses a rectangle with ${c.name} rather than masking less`, () => {
       expect(() => maskPlanes(patterned(i420Size(64, 48)), i420Layout(64, 48), [c.rect])).toThrow(/must have even edges inside 64x48/);
+    });
+  }
+  it('refuses a buffer shorter than its layout', () => {
+    expect(() => maskPlanes(Buffer.alloc(100), nv12Layout(64, 48), rects)).toThrow(/needs 4608 bytes; the buffer has 100/);
+  });
+});
+
+describe('layoutOfV4l2: which capture formats can be masked in place', () => {
+  const cases: { fourcc: string; bytesperline: number; format: string | undefined }[] = [
+    { fourcc: 'YU12', bytesperline: 64, format: 'I420' },
+    { fourcc: 'YV12', bytesperline: 64, format: 'I420' },
+    { fourcc: 'NV12', bytesperline: 64, format: 'NV12' },
+    { fourcc: 'NV21', bytesperline: 64, format: 'NV12' },
+    { fourcc: 'YUYV', bytesperline: 128, format: 'YUYV' },
+    { fourcc: 'UYVY', bytesperline: 128, format: 'UYVY' },
+    { fourcc: 'MJPG', bytesperline: 0, format: undefined },
+    { fourcc: 'RGB3', bytesperline: 192, format: undefined },
+    { fourcc: 'NV12', bytesperline: 32, format: undefined },
+    { fourcc: 'YUYV', bytesperline: 130, format: undefined },
+  ];
+  for (const c of cases) {
+    it(`${c.fourcc} bytesperline ${c.bytesperline} → ${c.format ?? 'cannot mask (withhold)'}`, () => {
+      expect(layoutOfV4l2({ fourcc: c.fourcc, width: 64, height: 48, bytesperline: c.bytesperline })?.format).toBe(c.format);
     });
   }
 });

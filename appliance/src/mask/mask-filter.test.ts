@@ -50,6 +50,32 @@ describe('MaskFilter', () => {
   });
 });
 
+describe('MaskFilter.mappedFilter: the zero-copy (DMABUF mapping) path', () => {
+  const filter = new MaskFilter({ preset: activePreset('test-banner'), log: () => {} });
+  const nv12 = { fourcc: 'NV12', width: 640, height: 360, bytesperline: 704, sizeimage: 704 * 540 };
+  const cases: { name: string; format: typeof nv12; planes: () => Buffer[]; ok: boolean }[] = [
+    { name: 'NV12 with a padded stride at a covered size: masked in the mapping', format: nv12, planes: () => [Buffer.alloc(704 * 540, 200)], ok: true },
+    { name: 'an uncovered size: withheld', format: { ...nv12, width: 320, height: 240, bytesperline: 320 }, planes: () => [Buffer.alloc(320 * 360, 200)], ok: false },
+    { name: 'a format it cannot mask (MJPEG): withheld', format: { ...nv12, fourcc: 'MJPG' }, planes: () => [Buffer.alloc(704 * 540, 200)], ok: false },
+    { name: 'a mapping shorter than the format says: withheld', format: nv12, planes: () => [Buffer.alloc(704 * 360, 200)], ok: false },
+    { name: 'two memory planes (not single-planar): withheld', format: nv12, planes: () => [Buffer.alloc(704 * 360, 200), Buffer.alloc(704 * 180, 200)], ok: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const planes = c.planes();
+      expect(filter.mappedFilter(planes, c.format)).toBe(c.ok);
+      const p = planes[0]!;
+      // Banner rectangle at 640x360: x 32..416, y 36..72; (100, 50) is inside it.
+      expect(p[50 * c.format.bytesperline + 100]).toBe(c.ok ? 16 : 200);
+      if (c.ok) {
+        expect(p[50 * 704 + 500]).toBe(200); // outside the rectangles
+        expect(p[704 * 360 + 25 * 704 + 100]).toBe(128); // chroma row 25 of the interleaved UV plane
+        expect(p[704 * 360 + 25 * 704 + 2]).toBe(200);
+      }
+    });
+  }
+});
+
 describe('renderMaskPreview', () => {
   it('is a PNG of the frame with each rectangle outlined in magenta', () => {
     const filter = new MaskFilter({ preset: activePreset('test-banner'), log: () => {} });

@@ -6,7 +6,7 @@
  * frame on request; between requests it keeps no picture at all.
  */
 import type { RawFrame } from '../capture/raw-frame.js';
-import { applyMask } from './apply-mask.js';
+import { applyMask, layoutBytes, layoutOfV4l2, maskPlanes } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
 
 export interface MaskFilterOptions {
@@ -66,6 +66,32 @@ export class MaskFilter {
       this.o.log(`Capture is ${size} but mask preset "${this.preset.name}" has no rectangles for it: sending the slate instead of the picture. Add a ${size} set to the preset or change the scanner's output mode.`);
     }
     return false;
+  };
+
+  /**
+   * The same filter for a zero-copy capture buffer (capture/zero-copy-frame.ts
+   * MappedFrameFilter): masks the writable mapping in place before its fd is queued to the
+   * encoder. Single memory plane (single-planar capture). False — withhold, send the
+   * slate — when the preset has no set for the size, the format is one maskPlanes cannot
+   * handle, or the mapping is shorter than the format says.
+   */
+  readonly mappedFilter = (planes: readonly Buffer[], format: { readonly fourcc: string; readonly width: number; readonly height: number; readonly bytesperline: number }): boolean => {
+    if (!this.preset) return true;
+    const rects = this.rectsFor(format.width, format.height);
+    const layout = layoutOfV4l2(format);
+    const plane = planes[0];
+    if (!rects || !layout || !plane || planes.length !== 1 || layoutBytes(layout) > plane.length) {
+      this.withheldFrames++;
+      const what = `${format.fourcc} ${format.width}x${format.height}`;
+      if (this.unmatched !== what) {
+        this.unmatched = what;
+        this.o.log(`Zero-copy capture ${what} cannot be masked with preset "${this.preset.name}" (${!rects ? 'no rectangles for this size' : 'unsupported buffer layout'}): sending the slate instead of the picture.`);
+      }
+      return false;
+    }
+    maskPlanes(plane, layout, rects);
+    this.unmatched = undefined;
+    return true;
   };
 
   /**
