@@ -109,6 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }),
     publish: (au) => hub.publish(au),
     filter: mask.filter,
+    mappedFilter: mask.mappedFilter,
     onCondition: (c) => cart?.setSourceCondition(c),
     log,
   });
