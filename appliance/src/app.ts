@@ -29,6 +29,7 @@ import { registerMaskPreview } from './mask/mask-preview-route.js';
 import { SoftwareEncoder } from './encode/software-encoder.js';
 import { V4l2M2mEncoder } from './encode/v4l2-m2m-encoder.js';
 import { buildServer, isLoopback } from './http/server.js';
+import { createNetworkMode, type NetworkModeDeps } from './network/network-mode.js';
 import { VideoPipeline } from './pipeline/video-pipeline.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { StreamHub } from './stream/stream-hub.js';
@@ -48,6 +49,10 @@ export interface AppDeps {
   readonly probeRoot?: string;
   /** Called with every link the box issues (main prints it; tests open it). */
   readonly onLink?: (link: string) => void;
+  /** RAM-only directory for the hotspot's files (main.ts: $RUNTIME_DIRECTORY, else /run/sonobox). */
+  readonly runtimeDir?: string;
+  /** Tests replace hostapd, dnsmasq and ip with stand-ins. */
+  readonly networkCommands?: NetworkModeDeps['commands'];
   /** Tests only: a FrameSource to use instead of the one `config.source` picks (main never sets it). */
   readonly source?: FrameSource;
 }
@@ -120,6 +125,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
   });
 
+  // Hotspot mode opens the access point (fresh passphrase) when a session starts, inside
+  // sessions.start(), and closes it when the session ends; clinic mode may serve HTTPS.
+  const network = createNetworkMode(config.network, {
+    runtimeDir: deps.runtimeDir ?? '/run/sonobox',
+    maxViewers: config.session.maxViewers,
+    log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+    commands: deps.networkCommands,
+  });
+  sessions.onChange((s) => network.sessionActive(s.state === 'active'));
+
   // Per-session DTLS keys (RAM only): made when a session becomes active, before its
   // first link is built (onChange runs synchronously inside sessions.start()), dropped
   // when it ends. The link pins the certificate: the page refuses any other answer.
@@ -163,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     language: config.cart.language,
     limits: cartLimitsOf(config.cart),
     log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+    wifi: network.wifi,
   });
 
   const server = buildServer({
@@ -172,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     webUiDir,
     linkFor,
     logger,
+    https: network.https,
   });
   registerMaskPreview(server, mask);
   if (display instanceof PngDisplay) {
@@ -195,8 +212,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     status,
     async start() {
       const address = await server.listen({ port: config.http.port, host: config.http.host });
-      const port = new URL(address).port;
-      baseUrl = `http://${publicHost(config)}:${port}`;
+      const url = new URL(address);
+      baseUrl = network.baseUrl(Number(url.port || (url.protocol === 'https:' ? 443 : 80)), publicHost(config));
       cart!.start();
       pipeline!.start();
       return baseUrl;
@@ -204,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     async stop() {
       cart!.stop();
       await sessions.end('box shutting down');
+      await network.close();
       sessions.dispose();
       await server.close();
       await pipeline!.stop();

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
   const app = await buildApp({
     config: cli.config,
     logger,
+    // systemd's RuntimeDirectory=sonobox (tmpfs under /run): the hotspot's files live only there.
+    runtimeDir: process.env.RUNTIME_DIRECTORY?.split(':')[0] ?? '/run/sonobox',
     onLink: (link) => {
       if (!printLink) return;
       // Stable interface: tools read the line starting "Link: ".

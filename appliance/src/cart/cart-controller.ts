@@ -6,6 +6,8 @@ import type { CartSessions } from './cart-sessions.js';
 import type { Button } from './evdev-button.js';
 import type { Display } from './framebuffer-display.js';
 import type { Language } from './messages.js';
+import type { WifiJoin } from '../network/network-mode.js';
+import { withWifiJoin } from './join-wifi.js';
 import { renderScreen } from './screens.js';
 
 export interface CartControllerOptions {
@@ -20,6 +22,8 @@ export interface CartControllerOptions {
   /** How often timeouts are checked and the elapsed time redrawn, ms. */
   readonly tickMs?: number;
   readonly log?: { info(msg: string): void; warn(msg: string): void };
+  /** Hotspot mode: show the WIFI: code before the link until the phone has joined. */
+  readonly wifi?: WifiJoin;
 }
 
 /**
@@ -45,7 +49,12 @@ export class CartController {
 
   /** Subscribes to the session manager and the button, and draws the first screen. */
   start(): void {
-    this.#unsubscribe = this.#opts.sessions.onChange((counts) => this.dispatch({ type: 'session-changed', counts }));
+    const offSessions = this.#opts.sessions.onChange((counts) => this.dispatch({ type: 'session-changed', counts }));
+    const offWifi = this.#opts.wifi?.onChange(() => this.#render());
+    this.#unsubscribe = () => {
+      offSessions();
+      offWifi?.();
+    };
     this.#opts.button?.start((a) => this.press(a));
     const counts = this.#opts.sessions.counts();
     if (counts.active) this.dispatch({ type: 'session-changed', counts });
@@ -103,7 +112,8 @@ export class CartController {
   }
 
   #render(): void {
-    const screen = screenFor(this.#state, this.#condition, this.#now());
+    const wifi = this.#opts.wifi;
+    const screen = withWifiJoin(screenFor(this.#state, this.#condition, this.#now()), this.#state, wifi?.current(), wifi?.stations() ?? 0);
     // Compare what would be drawn (elapsed time at second resolution) to skip identical frames.
     const key = JSON.stringify(screen.screen === 'watching' ? { ...screen, elapsedMs: Math.floor(screen.elapsedMs / 1000) } : screen);
     if (key === this.#shown) return;

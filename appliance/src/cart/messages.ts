@@ -11,6 +11,9 @@ export interface Messages {
   signalOk: string;
   signalMissing: string;
   sharingInstruction: string;
+  /** Hotspot mode: the first QR code joins the phone to the box's own Wi-Fi. */
+  joinWifiInstruction: string;
+  joinWifiNext: string;
   linkOf(n: number, max: number): string;
   viewers(n: number): string;
   elapsed: string;
@@ -30,6 +33,8 @@ const en: Messages = {
   signalOk: 'Scanner signal: OK',
   signalMissing: 'No signal from the scanner',
   sharingInstruction: 'Scan with your phone to watch',
+  joinWifiInstruction: "Scan to join the box's Wi-Fi",
+  joinWifiNext: 'Then scan the next code',
   linkOf: (n, max) => `Link ${n}\u00a0/\u00a0${max}`,
   viewers: (n) => (n === 0 ? 'No one watching' : n === 1 ? '1 person watching' : `${n} people watching`),
   elapsed: 'Time',
@@ -54,6 +59,8 @@ const fr: Messages = {
   signalOk: "Signal de l'échographe\u00a0: OK",
   signalMissing: "Aucun signal de l'échographe",
   sharingInstruction: 'Scannez avec votre téléphone pour regarder',
+  joinWifiInstruction: 'Scannez pour rejoindre le Wi-Fi du boîtier',
+  joinWifiNext: 'Puis scannez le code suivant',
   linkOf: (n, max) => `Lien ${n}\u00a0/\u00a0${max}`,
   viewers: (n) => (n === 0 ? 'Personne ne regarde' : n === 1 ? '1 personne regarde' : `${n} personnes regardent`),
   elapsed: 'Durée',

@@ -26,6 +26,7 @@ const states: Record<string, ScreenState> = {
   idle: { screen: 'idle', signal: true },
   'idle-no-signal': { screen: 'idle', signal: false },
   sharing: { screen: 'sharing', link, code: 'K7P-4QX', linkNumber: 1, maxViewers: 1 },
+  'join-wifi': { screen: 'join-wifi', wifiQr: 'WIFI:T:WPA;S:sonobox;P:abcdefghjkmnpqrstuvwxyz2;;', ssid: 'sonobox' },
   'sharing-second-link': { screen: 'sharing', link, code: 'M2D-9TZ', linkNumber: 2, maxViewers: 2 },
   watching: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000 },
   'no-signal': { screen: 'no-signal', sessionActive: true },
@@ -34,7 +35,7 @@ const states: Record<string, ScreenState> = {
 };
 const sizes = [[320, 240], [480, 320], [800, 480], [1280, 720]] as const;
 const formats: PixelFormat[] = ['rgb565', 'xrgb8888'];
-const goldenScreens = ['idle', 'sharing', 'watching', 'no-signal', 'ended', 'error'];
+const goldenScreens = ['idle', 'sharing', 'join-wifi', 'watching', 'no-signal', 'ended', 'error'];
 
 const work = mkdtempSync(join(tmpdir(), 'sonobox-screens-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

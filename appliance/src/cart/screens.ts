@@ -19,6 +19,8 @@ export type CartProblem = 'no-device' | 'capture-error';
 export type ScreenState =
   | { readonly screen: 'idle'; readonly signal: boolean }
   | { readonly screen: 'sharing'; readonly link: string; readonly code: string; readonly linkNumber: number; readonly maxViewers: number }
+  /** Hotspot mode, before the link: a WIFI: QR code (it carries the passphrase) and the network name. */
+  | { readonly screen: 'join-wifi'; readonly wifiQr: string; readonly ssid: string }
   | { readonly screen: 'watching'; readonly viewers: number; readonly maxViewers: number; readonly elapsedMs: number }
   | { readonly screen: 'no-signal'; readonly sessionActive: boolean }
   | { readonly screen: 'ended'; readonly reason: EndReason }
@@ -114,6 +116,21 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
       if (state.maxViewers > 1) {
         text(t.linkOf(state.linkNumber, state.maxViewers), part(0.82, 0.18), colors.mutedOnPaper, { maxCellHeight: Math.floor(H / 12) });
       }
+      break;
+    }
+    case 'join-wifi': {
+      // Laid out like 'sharing': the largest QR that leaves room for the text.
+      canvas = createCanvas(W, H, colors.paper);
+      const portrait = H > W;
+      const minText = 10 * 8 + m;
+      const side = portrait ? Math.min(W, H - minText) : Math.min(H, W - minText);
+      const qr = drawQr(canvas, state.wifiQr, { x: 0, y: 0, width: side, height: side }, 0x000000, colors.paper);
+      const col: Box = portrait
+        ? { x: m, y: qr.y + qr.side, width: W - 2 * m, height: H - qr.y - qr.side - m }
+        : { x: qr.x + qr.side, y: m, width: W - qr.x - qr.side - m, height: H - 2 * m };
+      const part = (from: number, f: number): Box => ({ x: col.x, y: col.y + Math.floor(col.height * from), width: col.width, height: Math.floor(col.height * f) });
+      text(state.ssid, part(0, 0.28), colors.ink, { bold: true, maxCellHeight: Math.floor(H / 8) });
+      text(`${t.joinWifiInstruction}.\n${t.joinWifiNext}.`, part(0.3, 0.7), colors.ink, { maxCellHeight: Math.floor(H / 10) });
       break;
     }
     case 'watching': {

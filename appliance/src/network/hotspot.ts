@@ -148,7 +148,7 @@ export class Hotspot {
       this.#ip(['addr', 'flush', 'dev', s.interface]);
       this.#ip(['addr', 'add', `${HOTSPOT_GATEWAY}/${HOTSPOT_PREFIX}`, 'dev', s.interface]);
       await this.#startHostapd(generation);
-      this.#startDnsmasq(generation);
+      await this.#startDnsmasq(generation);
       this.#removeConfigs();
       if (generation !== this.#generation) return;
       this.#setState('up');
@@ -225,12 +225,30 @@ export class Hotspot {
     });
   }
 
-  #startDnsmasq(generation: number): void {
-    // -k: stay in the foreground (supervised here); --pid-file with no value: write none.
-    const child = spawn(this.#o.commands?.dnsmasq ?? 'dnsmasq', ['-k', `--conf-file=${this.#paths().dnsmasq}`, '--pid-file'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  /** Resolves once dnsmasq has read its file and says "started" (its log goes to our pipe, never on). */
+  #startDnsmasq(generation: number): Promise<void> {
+    // -k: stay in the foreground (supervised here); --pid-file with no value: write none;
+    // --log-facility=-: its few lines to stderr (read here for "started", then dropped).
+    const child = spawn(this.#o.commands?.dnsmasq ?? 'dnsmasq', ['-k', `--conf-file=${this.#paths().dnsmasq}`, '--pid-file', '--log-facility=-'], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#children.set('dnsmasq', child);
-    child.on('error', (e) => this.#o.log.warn(`Cannot run dnsmasq (${e.message}); install dnsmasq-base: phones will not get an address`));
-    child.on('exit', () => this.#childExited('dnsmasq', child, generation));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new HotspotError('dnsmasq did not start within 10 s; phones would get no address')), 10_000);
+      createInterface({ input: child.stderr! }).on('line', (line) => {
+        if (/\bstarted\b/.test(line)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new HotspotError(`cannot run dnsmasq (${e.message}); install dnsmasq-base`));
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new HotspotError(`dnsmasq exited (${code}) before it started; check that nothing else serves DHCP on ${this.#o.settings.interface}`));
+        this.#childExited('dnsmasq', child, generation);
+      });
+    });
   }
 
   /** Supervision: a child that dies while the session is open is restarted with back-off. */

@@ -1,0 +1,100 @@
+/**
+ * The network mode, chosen in the configuration (config.network), as one object the app
+ * composes: how links are addressed, whether the server speaks HTTPS, and, in hotspot
+ * mode, the access point that opens with each session and closes at its end.
+ * docs/threat-model.md says what each mode protects.
+ */
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/config.js';
+import { Hotspot, type HotspotOptions } from './hotspot.js';
+
+/** What the cart needs to show the WIFI: QR before the link (hotspot mode only). */
+export interface WifiJoin {
+  /** The WIFI: payload and network name while a session's hotspot is open, else undefined. */
+  current(): { readonly wifiQr: string; readonly ssid: string } | undefined;
+  /** Phones associated with the hotspot right now. */
+  stations(): number;
+  onChange(listener: () => void): () => void;
+}
+
+export interface NetworkMode {
+  readonly kind: 'hotspot' | 'clinic';
+  /** PEM key and certificate when clinic mode has them (HTTPS + HSTS), else undefined. */
+  readonly https: { readonly key: Buffer; readonly cert: Buffer } | undefined;
+  /** Present in hotspot mode. */
+  readonly wifi: WifiJoin | undefined;
+  /** The scheme://host[:port] links start with, once the server listens on `port`. */
+  baseUrl(port: number, lanHost: string): string;
+  /** Feed from the session manager: the hotspot opens with a session and closes after it. */
+  sessionActive(active: boolean): void;
+  close(): Promise<void>;
+}
+
+export interface NetworkModeDeps {
+  /** RAM-only directory for the hotspot's files (main.ts: $RUNTIME_DIRECTORY or /run/sonobox). */
+  readonly runtimeDir: string;
+  readonly maxViewers: number;
+  readonly log: { info(msg: string): void; warn(msg: string): void };
+  /** Tests replace hostapd/dnsmasq/ip. */
+  readonly commands?: HotspotOptions['commands'];
+}
+
+/** `https://name/` drops the default port, like browsers do. */
+function origin(scheme: 'http' | 'https', host: string, port: number): string {
+  const dflt = scheme === 'https' ? 443 : 80;
+  return `${scheme}://${host}${port === dflt ? '' : `:${port}`}`;
+}
+
+export function createNetworkMode(config: Config['network'], deps: NetworkModeDeps): NetworkMode {
+  if (config.mode === 'clinic') {
+    const { certFile, keyFile, hostname } = config.clinic;
+    let https: NetworkMode['https'];
+    if (certFile && keyFile && hostname) {
+      const read = (what: string, file: string): Buffer => {
+        try {
+          return readFileSync(file);
+        } catch (e) {
+          throw new ConfigError(`cannot read the TLS ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); copy it to the boot partition or remove --tls-* to serve plain HTTP`);
+        }
+      };
+      https = { key: read('key', keyFile), cert: read('certificate', certFile) };
+    }
+    return {
+      kind: 'clinic',
+      https,
+      wifi: undefined,
+      baseUrl: (port, lanHost) => (https ? origin('https', hostname!, port) : origin('http', lanHost, port)),
+      sessionActive: () => undefined,
+      close: async () => undefined,
+    };
+  }
+
+  // One phone per viewer, plus one spare so a phone can rejoin before its old entry times out.
+  const hotspot = new Hotspot({ settings: config.hotspot, runtimeDir: deps.runtimeDir, maxStations: deps.maxViewers + 1, log: deps.log, commands: deps.commands });
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'hotspot',
+    https: undefined,
+    wifi: {
+      current: () => {
+        const s = hotspot.session;
+        return s ? { wifiQr: s.wifiQr, ssid: s.ssid } : undefined;
+      },
+      stations: () => hotspot.stations,
+      onChange: (l) => hotspot.onChange(l),
+    },
+    baseUrl: (port) => origin('http', hotspot.session?.gateway ?? '10.42.0.1', port),
+    sessionActive(active) {
+      if (active && hotspot.state === 'closed' && !closing) {
+        // Synchronously, inside sessions.start(): the cart's first screen already has the WIFI: code.
+        hotspot.open().ready.catch(() => undefined); // a failure is logged by the hotspot
+      } else if (active && closing) {
+        void closing.then(() => this.sessionActive(true));
+      } else if (!active && hotspot.state !== 'closed' && !closing) {
+        closing = hotspot.close().finally(() => (closing = undefined));
+      }
+    },
+    close: () => hotspot.close(),
+  };
+}
