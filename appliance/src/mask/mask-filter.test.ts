@@ -1,6 +1,7 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { i420Size, type RawFrame } from '../capture/raw-frame.js';
+import { layoutBytes, layoutOfV4l2 } from './apply-mask.js';
 import { MaskFilter } from './mask-filter.js';
 import { activePreset } from './mask-presets.js';
 import { OUTLINE_RGB, renderMaskPreview } from './mask-preview.js';
@@ -72,6 +73,35 @@ describe('MaskFilter.mappedFilter: the zero-copy (DMABUF mapping) path', () => {
         expect(p[704 * 360 + 25 * 704 + 100]).toBe(128); // chroma row 25 of the interleaved UV plane
         expect(p[704 * 360 + 25 * 704 + 2]).toBe(200);
       }
+    });
+  }
+});
+
+describe('the set-up picture from a zero-copy mapping', () => {
+  const formats = [
+    { fourcc: 'NV12', bytesperline: 704 },
+    { fourcc: 'YU12', bytesperline: 640 },
+    { fourcc: 'YUYV', bytesperline: 1280 },
+    { fourcc: 'UYVY', bytesperline: 1296 },
+  ];
+  for (const f of formats) {
+    it(`${f.fourcc}: an unmasked I420 copy with the same pixels, and the mapping masked`, async () => {
+      const filter = new MaskFilter({ preset: activePreset('test-banner'), log: () => {} });
+      const format = { ...f, width: 640, height: 360 };
+      // Paint the mapping through the layout: luma 235 at (100, 50), 120 elsewhere; chroma 90.
+      const layout = layoutOfV4l2(format)!;
+      const mapping = Buffer.alloc(layoutBytes(layout), 90);
+      const lumaAt = (x: number, y: number): number => {
+        if (layout.format === 'I420' || layout.format === 'NV12') return layout.y.offset + y * layout.y.stride + x;
+        return layout.packed.offset + y * layout.packed.stride + x * 2 + (layout.format === 'YUYV' ? 0 : 1);
+      };
+      for (let y = 0; y < 360; y++) for (let x = 0; x < 640; x++) mapping[lumaAt(x, y)] = x === 100 && y === 50 ? 235 : 120;
+      const next = filter.nextFrame(1000);
+      expect(filter.mappedFilter([mapping], format, { seq: 9, captureTimeMs: 1 })).toBe(true);
+      const copy = (await next)!;
+      expect([copy.width, copy.height, copy.seq, copy.data.length]).toEqual([640, 360, 9, i420Size(640, 360)]);
+      expect([copy.data[50 * 640 + 100], copy.data[50 * 640 + 101], copy.data[640 * 360], copy.data[640 * 360 + 320 * 180]]).toEqual([235, 120, 90, 90]);
+      expect(mapping[lumaAt(100, 50)]).toBe(16);
     });
   }
 });

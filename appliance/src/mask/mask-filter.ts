@@ -8,6 +8,7 @@
 import type { RawFrame } from '../capture/raw-frame.js';
 import { applyMask, layoutBytes, layoutOfV4l2, maskPlanes } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
+import { copyToI420 } from './mask-preview.js';
 
 export interface MaskFilterOptions {
   /** The active preset, or undefined for 'none' (frames pass unmasked). */
@@ -47,13 +48,8 @@ export class MaskFilter {
 
   /** The FrameFilter: true = masked and may be encoded; false = withhold (slate instead). */
   readonly filter = (frame: RawFrame): boolean => {
-    if (this.waiting.length) {
-      // The set-up page asked for a picture: copy it before it is masked.
-      const copy: RawFrame = { ...frame, data: Buffer.from(frame.data) };
-      const waiting = this.waiting;
-      this.waiting = [];
-      for (const resolve of waiting) resolve(copy);
-    }
+    // The set-up page asked for a picture: copy it before it is masked.
+    if (this.waiting.length) this.deliver({ ...frame, data: Buffer.from(frame.data) });
     if (!this.preset) return true;
     if (applyMask(frame, this.rectsFor)) {
       this.unmatched = undefined;
@@ -75,11 +71,18 @@ export class MaskFilter {
    * slate — when the preset has no set for the size, the format is one maskPlanes cannot
    * handle, or the mapping is shorter than the format says.
    */
-  readonly mappedFilter = (planes: readonly Buffer[], format: { readonly fourcc: string; readonly width: number; readonly height: number; readonly bytesperline: number }): boolean => {
-    if (!this.preset) return true;
-    const rects = this.rectsFor(format.width, format.height);
+  readonly mappedFilter = (
+    planes: readonly Buffer[],
+    format: { readonly fourcc: string; readonly width: number; readonly height: number; readonly bytesperline: number },
+    frame: { readonly seq: number; readonly captureTimeMs: number } = { seq: 0, captureTimeMs: 0 },
+  ): boolean => {
     const layout = layoutOfV4l2(format);
     const plane = planes[0];
+    if (this.waiting.length && layout && plane && planes.length === 1 && layoutBytes(layout) <= plane.length) {
+      this.deliver({ width: format.width, height: format.height, seq: frame.seq, captureTimeMs: frame.captureTimeMs, data: copyToI420(plane, layout) });
+    }
+    if (!this.preset) return true;
+    const rects = this.rectsFor(format.width, format.height);
     if (!rects || !layout || !plane || planes.length !== 1 || layoutBytes(layout) > plane.length) {
       this.withheldFrames++;
       const what = `${format.fourcc} ${format.width}x${format.height}`;
@@ -93,6 +96,12 @@ export class MaskFilter {
     this.unmatched = undefined;
     return true;
   };
+
+  private deliver(copy: RawFrame): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve(copy);
+  }
 
   /**
    * An unmasked copy of the next frame the pipeline sees, or undefined if none arrives

@@ -69,3 +69,16 @@ describe('resolveRects: fractions to even pixel edges, rounded outward', () => {
     expect(resolveRects(preset({ x: 0, y: 0, width: 1, height: 1 }), 1920, 1080)).toBeUndefined();
   });
 });
+
+describe('the mask slice of the configuration', () => {
+  it('defaults to none (no masking) and --mask-preset sets it', async () => {
+    const { defaultConfig, parseCli } = await import('../config/config.js');
+    expect(defaultConfig.mask.preset).toBe('none');
+    expect(parseCli(['--mask-preset', 'generic-top-banner']).config.mask.preset).toBe('generic-top-banner');
+  });
+  it('a malformed name is a ConfigError at parse time; an unknown one when the app is built', async () => {
+    const { parseCli } = await import('../config/config.js');
+    expect(() => parseCli(['--mask-preset', 'Acme X1'])).toThrow(/mask\.preset must be a preset name.*"Acme X1"/);
+    expect(() => activePreset(parseCli(['--mask-preset', 'acme-x1']).config.mask.preset)).toThrow(ConfigError);
+  });
+});
