@@ -1,0 +1,105 @@
+/**
+ * Viewers that connect, receive media, then vanish without a WHEP DELETE (their werift
+ * peer is closed, as when a phone drops off the network). The box must reclaim each one by
+ * itself (RTCP silence / ICE failure timers in WeriftViewerFactory, shortened here), and
+ * after the sweep its RSS, file descriptors and UDP sockets are back to the baseline.
+ *
+ * CYCLES is the goal; the sweep stops at BUDGET_MS on a slow machine and must still reach
+ * MIN_CYCLES. Raise both on a faster box.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PacketReceiver } from '../../bench/packet-receiver.js';
+import { buildHostileBox, socketCounts, type HostileBox } from './hostile-box.js';
+
+const CYCLES = 1_000;
+const BUDGET_MS = 35_000;
+const MIN_CYCLES = 40;
+const PARALLEL = 3;
+const RSS_TOLERANCE_MB = 40;
+const HEAP_TOLERANCE_MB = 10;
+
+/** A full garbage collection, so memory is compared without garbage that is merely uncollected. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+function memory(): { rssMb: number; heapMb: number } {
+  collectGarbage();
+  const m = process.memoryUsage();
+  return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 };
+}
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
+describe('connect/vanish cycles leave nothing behind', () => {
+  let box: HostileBox;
+  beforeAll(async () => {
+    box = buildHostileBox({
+      media: true,
+      maxViewers: CYCLES + 10,
+      limits: { perAddressPerMinute: 1e9, globalPerMinute: 1e9 },
+      factory: { rtcpSilenceTimeoutMs: 2_000, disconnectedTimeoutMs: 1_000, connectTimeoutMs: 10_000 },
+    });
+    await box.listen();
+  });
+  afterAll(async () => {
+    await box?.stop();
+  });
+
+  async function cycle(): Promise<void> {
+    const viewer = new PacketReceiver(box.base);
+    try {
+      await viewer.connect(box.token());
+      if (!(await until(() => viewer.packets > 0, 3_000))) throw new Error('viewer received no RTP within 3 s');
+    } finally {
+      // Vanish: the peer goes away without DELETE (close() would send one, so bypass it).
+      await (viewer as unknown as { pc?: { close(): Promise<void> } }).pc?.close();
+    }
+  }
+
+  it(`up to ${CYCLES} viewers connect, receive RTP and vanish without DELETE; RSS, fds and UDP sockets return to baseline`, async () => {
+    // Warm up (JIT, werift's lazy modules, the encoder) before taking the baseline.
+    for (let i = 0; i < 3; i++) await cycle();
+    await until(() => box.sessions.snapshot().viewers === 0, 15_000);
+    // Idle keep-alive connections from the receivers' fetch() close within keepAliveTimeout.
+    await until(() => socketCounts().tcp === 0, 10_000);
+    const base = { ...socketCounts(), ...memory() };
+
+    let done = 0;
+    const t0 = Date.now();
+    const lanes = Array.from({ length: PARALLEL }, async () => {
+      while (done < CYCLES && Date.now() - t0 < BUDGET_MS) {
+        done++;
+        await cycle();
+      }
+    });
+    await Promise.all(lanes);
+    const sweepMs = Date.now() - t0;
+    const peak = { ...socketCounts(), viewers: box.sessions.snapshot().viewers };
+
+    const reclaimed = await until(() => box.sessions.snapshot().viewers === 0 && box.hub.readerCount === 0, 20_000);
+    await until(() => socketCounts().udp <= base.udp && socketCounts().tcp <= base.tcp, 10_000);
+    const after = { ...socketCounts(), ...memory() };
+    console.log(
+      `${done} connect/vanish cycles in ${sweepMs} ms (${PARALLEL} in parallel); at the end of the sweep ${peak.viewers} viewers still held, ${peak.udp} UDP sockets; ` +
+        `baseline fds ${base.fds} udp ${base.udp} tcp ${base.tcp} rss ${base.rssMb.toFixed(0)} MB heap ${base.heapMb.toFixed(0)} MB → after fds ${after.fds} udp ${after.udp} tcp ${after.tcp} rss ${after.rssMb.toFixed(0)} MB heap ${after.heapMb.toFixed(0)} MB`,
+    );
+    expect(done).toBeGreaterThanOrEqual(MIN_CYCLES);
+    expect(reclaimed).toBe(true);
+    expect(after.udp).toBe(base.udp);
+    expect(after.fds).toBeLessThanOrEqual(base.fds + 2);
+    expect(after.tcp).toBe(base.tcp);
+    expect(after.rssMb).toBeLessThan(base.rssMb + RSS_TOLERANCE_MB);
+    expect(after.heapMb).toBeLessThan(base.heapMb + HEAP_TOLERANCE_MB);
+  }, 90_000);
+});
