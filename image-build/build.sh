@@ -104,7 +104,7 @@ packages() { # the package list for this arch/source, comments stripped, comma-s
 # The cache key covers everything that shapes the tarball: this function's text, the
 # package lists and the arch/source. Change any of them and the bootstrap runs again.
 bootstrap_key() {
-  { declare -f bootstrap; echo "$arch $source $mirror $rpi_mirror"; packages; } | sha256sum | cut -c1-16
+  { declare -f bootstrap; echo "$arch $source $mirror $rpi_mirror"; packages; cat "$here"/hooks/*; } | sha256sum | cut -c1-16
 }
 bootstrap() {
   local sources=()
@@ -123,6 +123,7 @@ bootstrap() {
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
     --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && ln -s /bin/true "$1/usr/sbin/update-initramfs"' \
+    --essential-hook="$here/hooks/no-gpu-drivers.sh \"\$1\"" \
     --include="$(packages)" \
     trixie "$tarball.partial" "${sources[@]}"
   mv "$tarball.partial" "$tarball"
