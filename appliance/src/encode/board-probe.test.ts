@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decideEncoder, gatherBoardFacts, probeBoard } from './board-probe.js';
+import { decideEncoder, decideMjpegDecoder, gatherBoardFacts, probeBoard } from './board-probe.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./test/fixtures/boards/${name}`, import.meta.url));
 
@@ -22,7 +22,11 @@ describe('probeBoard on fake /sys trees', () => {
   });
 
   it('a missing root is an unknown board with the software encoder, not an error', async () => {
-    expect(await probeBoard(fixture('does-not-exist'))).toEqual({ board: 'unknown board', encoder: { kind: 'software', reason: 'no hardware H.264 encoder found; using the software encoder' } });
+    expect(await probeBoard(fixture('does-not-exist'))).toEqual({
+      board: 'unknown board',
+      encoder: { kind: 'software', reason: 'no hardware H.264 encoder found; using the software encoder' },
+      mjpegDecoder: { kind: 'software', reason: 'no hardware MJPEG decoder found; MJPEG is decoded by ffmpeg' },
+    });
   });
 
   it('gathers node names without trailing newlines and the model without its NUL', async () => {
@@ -44,5 +48,23 @@ describe('decideEncoder edge cases', () => {
   it('the lowest-numbered encoder node wins when a Pi has two codec instances', () => {
     const p = decideEncoder({ ...base, model: 'Raspberry Pi 4 Model B', videoNodes: [{ node: 'video31', name: 'bcm2835-codec-encode' }, { node: 'video11', name: 'bcm2835-codec-encode' }] });
     expect(p.encoder.device).toBe('/dev/video11');
+  });
+});
+
+describe('MJPEG decoder choice', () => {
+  it.each([
+    ['pi4', 'v4l2-m2m', '/dev/video10', /bcm2835-codec-decode found at \/dev\/video10/],
+    ['pi5', 'software', undefined, /decoded by ffmpeg/],
+    ['jetson-nano', 'software', undefined, /decoded by ffmpeg/],
+    ['pc', 'software', undefined, /decoded by ffmpeg/],
+  ])('%s', async (name, kind, device, reason) => {
+    const p = await probeBoard(fixture(name));
+    expect(p.mjpegDecoder?.kind).toBe(kind);
+    expect(p.mjpegDecoder?.device).toBe(device);
+    expect(p.mjpegDecoder?.reason).toMatch(reason);
+  });
+  it('the lowest-numbered decode node wins', () => {
+    const f = { model: 'Raspberry Pi 4 Model B', dmiProduct: undefined, presentNodes: [], videoNodes: [{ node: 'video30', name: 'bcm2835-codec-decode' }, { node: 'video10', name: 'bcm2835-codec-decode' }] };
+    expect(decideMjpegDecoder(f).device).toBe('/dev/video10');
   });
 });

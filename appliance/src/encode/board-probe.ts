@@ -34,9 +34,32 @@ export interface EncoderChoice {
   readonly reason: string;
 }
 
+/** How MJPEG from the capture dongle is decoded: the board's M2M decoder, or ffmpeg. */
+export interface DecoderChoice {
+  readonly kind: 'v4l2-m2m' | 'software';
+  readonly device?: string;
+  readonly reason: string;
+}
+
 export interface BoardProbe {
   readonly board: string;
   readonly encoder: EncoderChoice;
+  /** Set by probeBoard/decideEncoder; configurations that skip the probe may leave it out (= software). */
+  readonly mjpegDecoder?: DecoderChoice;
+}
+
+/**
+ * V4L2 node names that are stateful MJPEG decoders. The Pi 4's bcm2835-codec-decode takes
+ * MJPEG on its OUTPUT queue; the Pi 5 has no such node (its only decoder is HEVC), and
+ * Jetson's JPEG engine is not a stateful V4L2 decoder, so both decode MJPEG in software.
+ */
+export const MJPEG_DECODER_NODE_NAMES: readonly string[] = ['bcm2835-codec-decode'];
+
+/** Pure: the MJPEG decoder to use, from the same facts. Lowest-numbered node wins. */
+export function decideMjpegDecoder(f: BoardFacts): DecoderChoice {
+  const node = f.videoNodes.filter((n) => MJPEG_DECODER_NODE_NAMES.includes(n.name)).sort((a, b) => nodeNumber(a.node) - nodeNumber(b.node))[0];
+  if (node) return { kind: 'v4l2-m2m', device: `/dev/${node.node}`, reason: `${node.name} found at /dev/${node.node}` };
+  return { kind: 'software', reason: 'no hardware MJPEG decoder found; MJPEG is decoded by ffmpeg' };
 }
 
 export const STABLE_ENCODER = '/dev/sonobox/encoder';
@@ -64,8 +87,12 @@ export const H264_ENCODER_NODE_NAMES: readonly string[] = ['bcm2835-codec-encode
 /** NVIDIA's encoder nodes, newest JetPack first. */
 export const NVIDIA_ENCODER_NODES: readonly string[] = ['/dev/v4l2-nvenc', '/dev/nvhost-msenc'];
 
-/** The decision, from facts alone. */
+/** The decisions (encoder, MJPEG decoder), from facts alone. */
 export function decideEncoder(f: BoardFacts): BoardProbe {
+  return { ...decideH264Encoder(f), mjpegDecoder: decideMjpegDecoder(f) };
+}
+
+function decideH264Encoder(f: BoardFacts): BoardProbe {
   const board = f.model ?? (f.dmiProduct ? `PC (${f.dmiProduct})` : 'unknown board');
   const has = (p: string): boolean => f.presentNodes.includes(p);
   if (has(STABLE_ENCODER)) {

@@ -26,6 +26,7 @@ describe('struct sizes and offsets match libv4l2-ts struct definitions', () => {
     ['v4l2_requestbuffers', abi.SIZE.requestbuffers], ['v4l2_buffer', abi.SIZE.buffer], ['v4l2_plane', abi.SIZE.plane],
     ['v4l2_exportbuffer', abi.SIZE.exportbuffer], ['v4l2_streamparm', abi.SIZE.streamparm], ['v4l2_control', abi.SIZE.control],
     ['v4l2_queryctrl', abi.SIZE.queryctrl], ['v4l2_encoder_cmd', abi.SIZE.encoderCmd],
+    ['v4l2_decoder_cmd', abi.SIZE.decoderCmd], ['v4l2_event', abi.SIZE.event], ['v4l2_event_subscription', abi.SIZE.eventSubscription],
   ] as const)('%s is %i bytes', (name, size) => expect(struct(name).size).toBe(size));
 
   it('v4l2_buffer fields sit where buffer()/parseBuffer() put them', () => {

@@ -61,6 +61,8 @@ export const PixFmt = {
   h264: fourcc('H264'),
   fwht: fourcc('FWHT'),
   yuv420: fourcc('YU12'), // I420: Y, then U, then V
+  mjpeg: fourcc('MJPG'),
+  jpeg: fourcc('JPEG'),
   nv12: fourcc('NV12'),
   yuv420m: fourcc('YM12'), // I420 in three memory planes (multi-planar only)
   nv12m: fourcc('NM12'),
@@ -115,6 +117,9 @@ export const SIZE = {
   control: 8,
   queryctrl: 68,
   encoderCmd: 40,
+  decoderCmd: 72,
+  eventSubscription: 32,
+  event: 136,
 } as const;
 
 export const Ioctl = {
@@ -135,6 +140,9 @@ export const Ioctl = {
   sCtrl: ioc(IOC_READ | IOC_WRITE, 28, SIZE.control),
   queryctrl: ioc(IOC_READ | IOC_WRITE, 36, SIZE.queryctrl),
   encoderCmd: ioc(IOC_READ | IOC_WRITE, 77, SIZE.encoderCmd),
+  dqevent: ioc(IOC_READ, 89, SIZE.event),
+  subscribeEvent: ioc(IOC_WRITE, 90, SIZE.eventSubscription),
+  decoderCmd: ioc(IOC_READ | IOC_WRITE, 96, SIZE.decoderCmd),
 } as const;
 
 /** Refuses a user space whose struct layouts differ from the ones coded here. */
@@ -406,5 +414,41 @@ export function encoderCmd(cmd: number): Buffer {
   return b;
 }
 
+// ---- struct v4l2_decoder_cmd (cmd, flags, 64-byte union) -------------------------------
+
+/** V4L2_DEC_CMD_* for VIDIOC_DECODER_CMD */
+export const DecCmd = { start: 0, stop: 1 } as const;
+
+export function decoderCmd(cmd: number): Buffer {
+  const b = Buffer.alloc(SIZE.decoderCmd);
+  b.writeUInt32LE(cmd, 0);
+  return b;
+}
+
+// ---- events: struct v4l2_event_subscription {type, id, flags, reserved[5]} and
+// struct v4l2_event {type@0, union u[64]@8 (8-aligned), pending@72, sequence@76,
+// timestamp (timespec)@80, id@96, reserved[8]@100}, 136 bytes on LP64 ------------------
+
+/** V4L2_EVENT_* types */
+export const EventType = { eos: 2, sourceChange: 5 } as const;
+/** V4L2_EVENT_SRC_CH_RESOLUTION: u.src_change.changes bit */
+export const SRC_CH_RESOLUTION = 0x1;
+
+export function eventSubscription(type: number): Buffer {
+  const b = Buffer.alloc(SIZE.eventSubscription);
+  b.writeUInt32LE(type, 0);
+  return b;
+}
+
+export interface V4l2Event {
+  readonly type: number;
+  /** u.src_change.changes for V4L2_EVENT_SOURCE_CHANGE. */
+  readonly changes: number;
+  readonly pending: number;
+}
+export function parseEvent(b: Buffer): V4l2Event {
+  return { type: b.readUInt32LE(0), changes: b.readUInt32LE(8), pending: b.readUInt32LE(72) };
+}
+
 /** Linux errno values the M2M flow reacts to. */
-export const Errno = { EPIPE: 32, EAGAIN: 11, EINVAL: 22, ENOTTY: 25, ENODEV: 19, EBUSY: 16 } as const;
+export const Errno = { EPIPE: 32, EAGAIN: 11, EINVAL: 22, ENOTTY: 25, ENODEV: 19, EBUSY: 16, ENOENT: 2 } as const;

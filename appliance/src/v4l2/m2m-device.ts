@@ -223,6 +223,28 @@ export class M2mDevice {
     this.ioctl('VIDIOC_ENCODER_CMD', abi.Ioctl.encoderCmd, abi.encoderCmd(cmd));
   }
 
+  /** VIDIOC_DECODER_CMD (V4L2_DEC_CMD_STOP starts a drain: dev-decoder.rst "Drain"). */
+  decoderCommand(cmd: number): void {
+    this.ioctl('VIDIOC_DECODER_CMD', abi.Ioctl.decoderCmd, abi.decoderCmd(cmd));
+  }
+
+  /** VIDIOC_SUBSCRIBE_EVENT for one event type (e.g. V4L2_EVENT_SOURCE_CHANGE). */
+  subscribeEvent(type: number): void {
+    this.ioctl('VIDIOC_SUBSCRIBE_EVENT', abi.Ioctl.subscribeEvent, abi.eventSubscription(type));
+  }
+
+  /** VIDIOC_DQEVENT without blocking: the next pending event, or undefined (ENOENT). */
+  dequeueEvent(): abi.V4l2Event | undefined {
+    const b = Buffer.alloc(abi.SIZE.event);
+    try {
+      this.ioctl('VIDIOC_DQEVENT', abi.Ioctl.dqevent, b);
+    } catch (e) {
+      if (e instanceof V4l2CallError && e.errno === abi.Errno.ENOENT) return undefined;
+      throw e;
+    }
+    return abi.parseEvent(b);
+  }
+
   /** VIDIOC_EXPBUF: a DMABUF fd for one plane of one MMAP buffer (closed by the caller). */
   exportBuffer(q: QueueKind, index: number, plane = 0): number {
     const b = abi.exportbuffer(this.types[q], index, plane, fsConstants.O_RDWR | 0o2000000 /* O_CLOEXEC */);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PixFmt } from './m2m-abi.js';
-import { pickRawFormat, rawLayout, writeI420 } from './m2m-raw-layout.js';
+import { pickRawFormat, rawLayout, readI420, writeI420 } from './m2m-raw-layout.js';
 
 /** A 4x2 I420 picture: Y = 1..8, U = 0x51 0x52, V = 0x61 0x62. */
 const W = 4, H = 2;
@@ -56,5 +56,20 @@ describe('rawLayout + writeI420', () => {
 
   it('refuses a format it cannot fill', () => {
     expect(() => rawLayout({ width: W, height: H, pixelformat: 0x56595559, planes: [{ bytesperline: 8, sizeimage: 16 }] })).toThrow(/YUYV/);
+  });
+});
+
+describe('readI420 is the inverse of writeI420 (decoder CAPTURE buffers → RawFrame bytes)', () => {
+  it.each([
+    ['YU12 tightly packed', { width: W, height: H, pixelformat: PixFmt.yuv420, planes: [{ bytesperline: 4, sizeimage: 12 }] }, [12]],
+    ['YU12 padded stride 8, rows to 16', { width: W, height: H, pixelformat: PixFmt.yuv420, planes: [{ bytesperline: 8, sizeimage: 192 }] }, [192]],
+    ['NV12 interleaved', { width: W, height: H, pixelformat: PixFmt.nv12, planes: [{ bytesperline: 4, sizeimage: 12 }] }, [12]],
+    ['NM12 two planes, padded', { width: W, height: H, pixelformat: PixFmt.nv12m, planes: [{ bytesperline: 8, sizeimage: 16 }, { bytesperline: 8, sizeimage: 8 }] }, [16, 8]],
+    ['YM12 three planes', { width: W, height: H, pixelformat: PixFmt.yuv420m, planes: [{ bytesperline: 4, sizeimage: 8 }, { bytesperline: 2, sizeimage: 2 }, { bytesperline: 2, sizeimage: 2 }] }, [8, 2, 2]],
+  ] as const)('%s', (_n, fmt, sizes) => {
+    const l = rawLayout({ ...fmt, planes: [...fmt.planes] });
+    const bufs = sizes.map((n) => Buffer.alloc(n, 0xee)); // padding bytes must not leak into the picture
+    writeI420(i420, W, H, l, bufs);
+    expect(readI420(bufs, W, H, l)).toEqual(i420);
   });
 });

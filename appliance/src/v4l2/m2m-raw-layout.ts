@@ -118,6 +118,41 @@ export function writeI420(src: Buffer, width: number, height: number, layout: Ra
   return layout.bytesused;
 }
 
+/**
+ * The inverse of writeI420: reads a decoded picture out of the driver's buffers (one per
+ * memory plane, laid out as `layout`) into a tightly packed I420 Buffer, dropping row
+ * padding and de-interleaving the NV12 family's UV plane.
+ */
+export function readI420(src: readonly Buffer[], width: number, height: number, layout: RawLayout): Buffer {
+  const ySize = width * height;
+  const cw = width / 2;
+  const cSize = cw * (height / 2);
+  const out = Buffer.allocUnsafe(ySize + 2 * cSize);
+  const [y, c1, c2] = layout.spans;
+  if (!y || !c1) throw new Error('layout lacks planes');
+  const take = (span: PlaneSpan, at: number, rowBytes: number, rows: number): void => {
+    const from = src[span.memPlane];
+    if (!from) throw new Error(`no buffer for memory plane ${span.memPlane}`);
+    for (let r = 0; r < rows; r++) from.copy(out, at + r * rowBytes, span.offset + r * span.stride, span.offset + r * span.stride + rowBytes);
+  };
+  take(y, 0, width, height);
+  if (c2) {
+    take(c1, ySize, cw, height / 2);
+    take(c2, ySize + cSize, cw, height / 2);
+    return out;
+  }
+  const from = src[c1.memPlane];
+  if (!from) throw new Error(`no buffer for memory plane ${c1.memPlane}`);
+  for (let r = 0; r < height / 2; r++) {
+    let i = c1.offset + r * c1.stride;
+    for (let x = 0; x < cw; x++) {
+      out[ySize + r * cw + x] = from[i++]!;
+      out[ySize + cSize + r * cw + x] = from[i++]!;
+    }
+  }
+  return out;
+}
+
 function copyPlane(src: Buffer, at: number, srcStride: number, span: PlaneSpan, dst: readonly Buffer[]): void {
   const out = dst[span.memPlane];
   if (!out) throw new Error(`no buffer for memory plane ${span.memPlane}`);
