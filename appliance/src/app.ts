@@ -88,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keyframeInterval: Math.max(1, Math.round(config.encoder.keyframeIntervalS * config.source.fps)),
   };
   const encoder = chooseEncoder(config, board, settings, log);
-  const source = deps.source ?? chooseSource(config, deps.stdin ?? process.stdin, log);
+  const source = deps.source ?? chooseSource(config, deps.stdin ?? process.stdin, log, board.mjpegDecoder?.device);
   log(`Source: ${source.description}`);
 
   // Throws ConfigError for an unknown preset name. Every live frame is masked before encode().
@@ -254,17 +254,19 @@ function chooseEncoder(config: Config, board: BoardProbe, settings: EncoderSetti
  * 'auto' uses a capture dongle when one is plugged in (stable udev name, else a scanned
  * UVC node) and the test pattern otherwise, so `npm start` works on any PC.
  */
-function chooseSource(config: Config, stdin: Readable, log: (l: string) => void): FrameSource {
+function chooseSource(config: Config, stdin: Readable, log: (l: string) => void, mjpegDecoder?: string): FrameSource {
+  const hw = mjpegDecoder ? { mjpegDecoder } : {};
   const { spec, width, height, fps } = config.source;
+ * mjpegDecoder: the board's M2M MJPEG decoder node (board probe); without it ffmpeg decodes MJPEG.
   if (spec === 'test-pattern') return new TestPatternSource({ width, height, fps });
   if (spec === 'test-pattern:speckle') return new TestPatternSource({ width, height, fps, speckle: true });
   if (spec === '-') return new StdinSource({ width, height, fps }, stdin);
   if (spec === 'auto') {
     const device = findCaptureDevice();
     if (!device) return new TestPatternSource({ width, height, fps });
-    return new V4l2Source({ device, width, height, fps, log });
+    return new V4l2Source({ device, width, height, fps, log, ...hw });
   }
-  if (spec.startsWith('/dev/')) return new V4l2Source({ device: spec, width, height, fps, log });
+  if (spec.startsWith('/dev/')) return new V4l2Source({ device: spec, width, height, fps, log, ...hw });
   return new FileSource({ path: spec, width, height, fps });
 }
 

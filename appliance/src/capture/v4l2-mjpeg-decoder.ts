@@ -12,8 +12,8 @@
  * A hardware (M2M) or in-process decoder would remove that. ffmpeg emits nothing to the log about picture content (-loglevel
  * error), and nothing is written to disk.
  *
- * Boards with a V4L2 M2M JPEG decoder (Pi 4 bcm2835-codec /dev/video10) could do this in
- * hardware; that path is not implemented yet.
+ * Boards with a V4L2 M2M JPEG decoder (Pi 4 bcm2835-codec-decode) use that instead
+ * (decode/v4l2-m2m-decoder.ts, chosen by board-probe, wired in V4l2Source); this is the fallback.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';

@@ -3,7 +3,8 @@
  *
  * Lifecycle, one async loop: find the device → open → (HDMI bridge: wait for DV timings
  * to lock) → negotiate a mode → map buffers → stream, converting each frame to I420 (raw
- * formats in process; MJPEG through an ffmpeg child, v4l2-mjpeg-decoder.ts). Any
+ * formats in process; MJPEG through the board's M2M decoder when it has one (mjpegDecoder,
+ * decode/v4l2-m2m-decoder.ts), else an ffmpeg child, v4l2-mjpeg-decoder.ts). Any
  * trouble becomes a SourceCondition (logged once per change) and the loop goes back to
  * the start after a short wait, so it recovers by itself within ~retryMs of the device or
  * the signal returning:
@@ -26,6 +27,14 @@ import { captureClockMs, i420Size } from './raw-frame.js';
 import { chooseMode, type ChosenMode } from './v4l2-mode.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
 import { MjpegDecoder } from './v4l2-mjpeg-decoder.js';
+import { V4l2M2mDecoder } from '../decode/v4l2-m2m-decoder.js';
+
+/** What the stream loop needs of an MJPEG decoder: ffmpeg's (MjpegDecoder) or the board's (V4l2M2mDecoder). */
+interface JpegDecoding {
+  /** Copies the JPEG; the picture comes back later through the decoder's callback. */
+  decode(jpeg: Buffer, captureTimeMs: number): unknown;
+  stop(): Promise<unknown>;
+}
 import { CaptureDevice, type ActiveFormat, type DvTimings } from '../v4l2/v4l2-capture-device.js';
 import { MmapCaptureQueue, type DequeuedBuffer } from '../v4l2/v4l2-buffer-queue.js';
 import { errnoOf } from '../v4l2/v4l2-binding.js';
@@ -53,6 +62,11 @@ export interface V4l2SourceOptions {
   log?: (line: string) => void;
   /** ffmpeg for software MJPEG decoding; default 'ffmpeg' on PATH. */
   ffmpegPath?: string;
+  /**
+   * A V4L2 M2M MJPEG decoder node (board-probe's mjpegDecoder: the Pi 4's
+   * bcm2835-codec-decode). Unset, or unusable: MJPEG is decoded by an ffmpeg child.
+   */
+  mjpegDecoder?: string;
   /** Only these capture formats are considered (FourCC text, e.g. ['YU12']); default: all. */
   pixelFormats?: readonly string[];
 }
@@ -93,8 +107,9 @@ export class V4l2Source implements ZeroCopySource {
   private loggedMode = '';
   private seq = 0;
   private zeroCopy: ZeroCopyTarget | undefined;
+  private hwDecoderFailed = false;
   private zc = { loaned: 0, released: 0, copied: 0 };
-  private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats'>> & Pick<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats'>;
+  private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats' | 'mjpegDecoder'>> & Pick<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats' | 'mjpegDecoder'>;
 
   constructor(options: V4l2SourceOptions) {
     this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ffmpegPath: 'ffmpeg', ...options };
@@ -177,10 +192,11 @@ export class V4l2Source implements ZeroCopySource {
     dev.setFps(mode.fps ?? want.fps);
     this.logModeOnce(dev.path, mode, fmt);
 
-    let decoder: MjpegDecoder | undefined;
+    let decoder: JpegDecoding | undefined;
     let decoderFailure: string | undefined;
     if (fmt.pixfmt === 'MJPG') {
-      decoder = new MjpegDecoder(
+      decoder = this.openHardwareDecoder(fmt, (reason) => (decoderFailure = reason));
+      decoder ??= new MjpegDecoder(
         fmt.width,
         fmt.height,
         (f) => this.deliver(fmt, f.data, f.tag),
@@ -201,6 +217,38 @@ export class V4l2Source implements ZeroCopySource {
       queue.release();
       loans?.closeFds();
       await decoder?.stop();
+    }
+  }
+
+  /**
+   * The board's M2M MJPEG decoder (mjpegDecoder option), or undefined for ffmpeg. After it
+   * fails once (cannot open, or a device error while streaming) ffmpeg is used from then on,
+   * said once in the log: a flapping hardware path would cost more than software decoding.
+   */
+  private openHardwareDecoder(fmt: ActiveFormat, onFailure: (reason: string) => void): JpegDecoding | undefined {
+    const device = this.o.mjpegDecoder;
+    if (!device || this.hwDecoderFailed) return undefined;
+    try {
+      return V4l2M2mDecoder.open({
+        device,
+        codec: 'mjpeg',
+        width: fmt.width,
+        height: fmt.height,
+        log: this.o.log,
+        onFrame: (f) => {
+          this.setCondition('live', `${fmt.pixfmt} ${f.width}x${f.height}`);
+          this.sink?.onFrame({ width: f.width, height: f.height, data: f.data, captureTimeMs: f.captureTimeMs, seq: this.seq++ });
+        },
+        onError: (reason) => {
+          this.hwDecoderFailed = true;
+          this.o.log(`Hardware MJPEG decoder failed (${reason}); decoding with ffmpeg from now on`);
+          onFailure(reason);
+        },
+      });
+    } catch (e) {
+      this.hwDecoderFailed = true;
+      this.o.log(`Hardware MJPEG decoder ${device} unusable (${e instanceof Error ? e.message : String(e)}); decoding with ffmpeg`);
+      return undefined;
     }
   }
 
@@ -252,7 +300,7 @@ export class V4l2Source implements ZeroCopySource {
     queue: MmapCaptureQueue,
     fmt: ActiveFormat,
     dv: boolean,
-    decoder: MjpegDecoder | undefined,
+    decoder: JpegDecoding | undefined,
     decoderFailure: () => string | undefined,
     loans: BufferLoans | undefined,
   ): Promise<SessionEnd> {
