@@ -49,6 +49,8 @@ export interface AppDeps {
   readonly probeRoot?: string;
   /** Called with every link the box issues (main prints it; tests open it). */
   readonly onLink?: (link: string) => void;
+  /** A settings-file problem for the cart's idle screen (config/config-file.ts problemSummary). */
+  readonly configProblem?: string;
   /** RAM-only directory for the hotspot's files (main.ts: $RUNTIME_DIRECTORY, else /run/sonobox). */
   readonly runtimeDir?: string;
   /** Tests replace hostapd, dnsmasq and ip with stand-ins. */
@@ -179,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     limits: cartLimitsOf(config.cart),
     log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
     wifi: network.wifi,
+    configProblem: deps.configProblem,
   });
 
   const server = buildServer({

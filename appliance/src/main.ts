@@ -7,13 +7,17 @@ import { readFileSync } from 'node:fs';
 import qrcode from 'qrcode';
 import { buildApp } from './app.js';
 import { ConfigError, cliUsage, parseCli } from './config/config.js';
+import { problemSummary, readConfigFile } from './config/config-file.js';
 import { startSystemdIntegration } from './system/systemd.js';
 import { createLogger } from './system/logger.js';
 
 async function main(): Promise<void> {
+  // The settings file (the unit sets SONOBOX_CONFIG=/boot/firmware/sonobox.toml): a bad
+  // value in it never stops the box; flags override it.
+  const file = process.env.SONOBOX_CONFIG ? readConfigFile(process.env.SONOBOX_CONFIG) : undefined;
   let cli;
   try {
-    cli = parseCli(process.argv.slice(2));
+    cli = parseCli(process.argv.slice(2), file?.config);
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(`sonobox: ${e.message}`);
@@ -26,6 +30,8 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger({ level: process.env.SONOBOX_LOG_LEVEL ?? 'info' });
+  for (const w of file?.warnings ?? []) logger.warn(`Settings: ${w}`);
+  for (const p of file?.problems ?? []) logger.error(`Settings: ${p.message}`);
   // Under systemd stdout is the journal: a link there would be a token in a log.
   const underSystemd = Boolean(process.env.INVOCATION_ID);
   const printLink = cli.printLink || !underSystemd;
@@ -33,6 +39,7 @@ async function main(): Promise<void> {
   const app = await buildApp({
     config: cli.config,
     logger,
+    configProblem: problemSummary(file?.problems ?? []),
     // systemd's RuntimeDirectory=sonobox (tmpfs under /run): the hotspot's files live only there.
     runtimeDir: process.env.RUNTIME_DIRECTORY?.split(':')[0] ?? '/run/sonobox',
     onLink: (link) => {

@@ -22,6 +22,8 @@ export interface CartControllerOptions {
   /** How often timeouts are checked and the elapsed time redrawn, ms. */
   readonly tickMs?: number;
   readonly log?: { info(msg: string): void; warn(msg: string): void };
+  /** A settings-file problem to show while the cart is idle (config-file.ts problemSummary). */
+  readonly configProblem?: string;
   /** Hotspot mode: show the WIFI: code before the link until the phone has joined. */
   readonly wifi?: WifiJoin;
 }
@@ -113,7 +115,7 @@ export class CartController {
 
   #render(): void {
     const wifi = this.#opts.wifi;
-    const screen = withWifiJoin(screenFor(this.#state, this.#condition, this.#now()), this.#state, wifi?.current(), wifi?.stations() ?? 0);
+    const screen = withWifiJoin(screenFor(this.#state, this.#condition, this.#now(), this.#opts.configProblem), this.#state, wifi?.current(), wifi?.stations() ?? 0);
     // Compare what would be drawn (elapsed time at second resolution) to skip identical frames.
     const key = JSON.stringify(screen.screen === 'watching' ? { ...screen, elapsedMs: Math.floor(screen.elapsedMs / 1000) } : screen);
     if (key === this.#shown) return;

@@ -124,4 +124,14 @@ describe('screenFor', () => {
     { name: 'sharing keeps the QR whatever the signal', state: sharing, cond: 'no-device', want: { screen: 'sharing', link, code: 'AAA-BBB', linkNumber: 1, maxViewers: 1 } },
   ] as const;
   for (const c of cases) it(c.name, () => expect(screenFor(c.state, c.cond, 62_000)).toEqual(c.want));
+
+  const problem = 'language must be one of "en", "fr" (got "de"); using the default.';
+  const unwatched: CartState = { kind: 'watching', session: { ...watching.session, viewers: 0, noViewerSince: 0 } };
+  const configCases = [
+    { name: 'idle: the settings problem, before capture trouble', state: idleCart, cond: 'no-device', want: { screen: 'error', problem: 'config', detail: problem, sessionActive: false } },
+    { name: 'a session nobody watches yet: the settings problem', state: unwatched, cond: 'live', want: { screen: 'error', problem: 'config', detail: problem, sessionActive: true } },
+    { name: 'someone watching: the session screen', state: watching, cond: 'live', want: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 61_000 } },
+    { name: 'sharing: the QR code', state: sharing, cond: 'live', want: { screen: 'sharing', link, code: 'AAA-BBB', linkNumber: 1, maxViewers: 1 } },
+  ] as const;
+  for (const c of configCases) it(`settings problem, ${c.name}`, () => expect(screenFor(c.state, c.cond, 62_000, problem)).toEqual(c.want));
 });

@@ -164,8 +164,14 @@ export function nextDeadline(state: CartState, limits: CartLimits = defaultCartL
  * idle screen carries the signal in its status line; a watched session without a
  * picture says to check the cable.
  */
-export function screenFor(state: CartState, condition: SourceCondition, now: number): ScreenState {
+export function screenFor(state: CartState, condition: SourceCondition, now: number, configProblem?: string): ScreenState {
   const sessionActive = state.kind === 'sharing' || state.kind === 'watching';
+  // A settings problem (config/config-file.ts) shows whenever nothing needs the screen more:
+  // idle, or a session nobody watches yet. It comes before capture trouble, which a wrong
+  // setting (a device path) may be the cause of. The box runs meanwhile with the default.
+  if (configProblem && (state.kind === 'idle' || (state.kind === 'watching' && state.session.viewers === 0))) {
+    return { screen: 'error', problem: 'config', detail: configProblem, sessionActive };
+  }
   if ((condition === 'no-device' || condition === 'error') && state.kind !== 'sharing' && state.kind !== 'ended') {
     return { screen: 'error', problem: condition === 'no-device' ? 'no-device' : 'capture-error', sessionActive };
   }

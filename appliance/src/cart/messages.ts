@@ -26,6 +26,9 @@ export interface Messages {
   noDeviceTitle: string;
   captureErrorTitle: string;
   replugDongle: string;
+  /** The settings file (sonobox.toml) has a value the box cannot use. */
+  configErrorTitle: string;
+  configUsingDefault: string;
 }
 
 const en: Messages = {
@@ -52,6 +55,8 @@ const en: Messages = {
   noDeviceTitle: 'Capture dongle not found',
   captureErrorTitle: 'The capture stopped working',
   replugDongle: 'Unplug and replug the capture dongle',
+  configErrorTitle: 'Check sonobox.toml on the SD card',
+  configUsingDefault: 'Running with the default for it',
 };
 
 const fr: Messages = {
@@ -78,6 +83,8 @@ const fr: Messages = {
   noDeviceTitle: 'Boîtier de capture introuvable',
   captureErrorTitle: 'La capture ne fonctionne plus',
   replugDongle: 'Débranchez et rebranchez le boîtier de capture',
+  configErrorTitle: 'Vérifiez sonobox.toml sur la carte SD',
+  configUsingDefault: 'Valeur par défaut utilisée en attendant',
 };
 
 export const messages: Record<Language, Messages> = { en, fr };

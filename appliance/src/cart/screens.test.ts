@@ -32,6 +32,13 @@ const states: Record<string, ScreenState> = {
   'no-signal': { screen: 'no-signal', sessionActive: true },
   ended: { screen: 'ended', reason: 'no-viewer' },
   error: { screen: 'error', problem: 'no-device', sessionActive: false },
+  // The longest settings problem config-file.ts makes (button.key), plus the "more" note.
+  'config-error': {
+    screen: 'error',
+    problem: 'config',
+    sessionActive: false,
+    detail: 'button.key must be an evdev key name such as "KEY_ENTER", "KEY_SPACE", "KEY_PROG1", "KEY_F13", "BTN_0", or a key number from 1 to 767 (got "KEY_ENTRE"); using the default. (+2 more in the log)',
+  },
 };
 const sizes = [[320, 240], [480, 320], [800, 480], [1280, 720]] as const;
 const formats: PixelFormat[] = ['rgb565', 'xrgb8888'];

@@ -9,8 +9,8 @@ import { drawLayout, fitText } from './text-layout.js';
 /** Why a session ended; shown on the 'ended' screen. */
 export type EndReason = 'button' | 'max-duration' | 'no-viewer' | 'other';
 
-/** What the capture problem is, for the 'error' screen. */
-export type CartProblem = 'no-device' | 'capture-error';
+/** What the problem is, for the 'error' screen: the capture, or the settings file. */
+export type CartProblem = 'no-device' | 'capture-error' | 'config';
 
 /**
  * ScreenState is everything one cart screen shows: a closed union, one member per
@@ -24,7 +24,8 @@ export type ScreenState =
   | { readonly screen: 'watching'; readonly viewers: number; readonly maxViewers: number; readonly elapsedMs: number }
   | { readonly screen: 'no-signal'; readonly sessionActive: boolean }
   | { readonly screen: 'ended'; readonly reason: EndReason }
-  | { readonly screen: 'error'; readonly problem: CartProblem; readonly sessionActive: boolean };
+  /** `detail`: for 'config', the sentence naming the setting and what to write (English). */
+  | { readonly screen: 'error'; readonly problem: CartProblem; readonly sessionActive: boolean; readonly detail?: string };
 
 export type ScreenName = ScreenState['screen'];
 
@@ -159,6 +160,13 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
     }
     case 'error': {
       canvas = createCanvas(W, H, colors.errorBg);
+      if (state.problem === 'config') {
+        const [title, detail, hint] = bands([0.3, 0.52, 0.18]) as [Box, Box, Box];
+        text(t.configErrorTitle, title, colors.white, { bold: true, maxCellHeight: Math.floor(H / 7) });
+        text(state.detail ?? '', detail, colors.warn, { maxCellHeight: Math.floor(H / 10) });
+        text(t.configUsingDefault, hint, colors.muted, line);
+        break;
+      }
       const [title, action, hint] = bands([0.45, 0.35, 0.2]) as [Box, Box, Box];
       text(state.problem === 'no-device' ? t.noDeviceTitle : t.captureErrorTitle, title, colors.white, headline);
       text(t.replugDongle, action, colors.warn, { bold: true, maxCellHeight: Math.floor(H / 7) });

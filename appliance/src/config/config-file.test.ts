@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyConfigToml, readConfigFile } from './config-file.js';
+import { applyConfigToml, problemSummary, readConfigFile } from './config-file.js';
 import { defaultConfig, parseCli } from './config.js';
 
 const template = readFileSync(new URL('../../../image-build/sonobox.toml', import.meta.url), 'utf8');
@@ -145,5 +145,21 @@ describe('readConfigFile', () => {
     const r = readConfigFile(dir);
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]!.message).toMatch(/could not be read \(EISDIR\)/);
+  });
+});
+
+describe('problemSummary (the cart screen text)', () => {
+  it('none', () => expect(problemSummary([])).toBeUndefined());
+  it('one problem as written', () => {
+    expect(problemSummary(applyConfigToml('language = "de"').problems)).toBe('language must be one of "en", "fr" (got "de"); using the default.');
+  });
+  it('the first of several, with how many more the log holds', () => {
+    const s = problemSummary(applyConfigToml('language = "de"\n[session]\nmax_viewers = 0\n[button]\nkey = "X"').problems);
+    expect(s).toMatch(/^language must .* \(\+2 more in the log\)$/);
+  });
+  it('cut to 200 characters for a small panel', () => {
+    const s = problemSummary([{ key: 'x', message: 'x'.repeat(500) }])!;
+    expect(Array.from(s)).toHaveLength(200);
+    expect(s.endsWith('…')).toBe(true);
   });
 });

@@ -277,3 +277,17 @@ export function readConfigFile(path: string, base: Config = defaultConfig): Conf
   }
   return applyConfigToml(text, base, fileName);
 }
+
+/** Characters of a problem the cart screen shows; the log has every problem in full. */
+const screenChars = 200;
+
+/**
+ * The text the cart's error screen shows for these problems: the first one (cut to fit a
+ * 320x240 panel), and how many more the log holds. Undefined when there is none.
+ */
+export function problemSummary(problems: readonly ConfigProblem[]): string | undefined {
+  const first = problems[0];
+  if (!first) return undefined;
+  const text = first.message.length > screenChars ? `${first.message.slice(0, screenChars - 1)}…` : first.message;
+  return problems.length > 1 ? `${text} (+${problems.length - 1} more in the log)` : text;
+}
