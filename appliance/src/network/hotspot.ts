@@ -198,7 +198,7 @@ export class Hotspot {
       createInterface({ input: child.stdout! }).on('line', (line) => {
         // Keep a short tail for the failure message, never lines naming a station.
         if (!/[0-9a-f]{2}(:[0-9a-f]{2}){5}/i.test(line) && !/passphrase|psk/i.test(line)) tail.push(line.slice(0, 200));
-        if (tail.length > 3) tail.shift();
+        if (tail.length > 6) tail.shift();
         const ev = parseHostapdLine(line);
         if (!ev || generation !== this.#generation) return;
         if (ev.type === 'enabled') {

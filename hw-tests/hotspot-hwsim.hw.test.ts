@@ -1,0 +1,162 @@
+/**
+ * The box hotspot on real kernel radios: mac80211_hwsim gives virtual 802.11 radios
+ * driven by the real mac80211 stack, so the generated hostapd.conf and dnsmasq.conf run
+ * unmodified. The box side (Hotspot, real hostapd + dnsmasq + ip) owns wlan0; each "phone"
+ * is a wpa_supplicant on another radio moved into its own network namespace, so its
+ * traffic really crosses the (virtual) air. Checks: a phone with the session passphrase
+ * associates (hostapd AP-STA-CONNECTED is seen by the Hotspot) and gets a 10.42.0.x lease;
+ * client isolation stops phone-to-phone traffic while both reach the box; a wrong
+ * passphrase never associates.
+ *
+ * Emulated: bash hw-tests/emulated/run.sh -- npx vitest run --config hw-tests/vitest.hw.config.ts hw-tests/hotspot-hwsim.hw.test.ts
+ * Needs root, the mac80211_hwsim module, and hostapd, dnsmasq, iw, wpasupplicant, iproute2
+ * on the (host) root; otherwise every case says "skipped: <reason>".
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hotspot } from '../appliance/src/network/hotspot.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!probe()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const have = (cmd: string, args: string[]): boolean => spawnSync(cmd, args, { stdio: 'ignore' }).error === undefined;
+function why(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root';
+  for (const [cmd, args] of [['hostapd', ['-v']], ['dnsmasq', ['--version']], ['iw', ['--version']], ['wpa_supplicant', ['-v']], ['ip', ['-V']], ['busybox', ['true']]] as const) {
+    if (!have(cmd, [...args])) return `${cmd} is not installed (see .ci/apt-packages.d/network.txt)`;
+  }
+  if (!existsSync('/sys/module/mac80211_hwsim') && spawnSync('modprobe', ['mac80211_hwsim', 'radios=3'], { stdio: 'ignore' }).status !== 0) {
+    return 'cannot load mac80211_hwsim (run inside hw-tests/emulated/run.sh, or a kernel with the module)';
+  }
+  // The guest's kernel cannot autoload modules (its modprobe path is the initramfs's, not
+  // this chroot's): load the ciphers mac80211 asks for by hand: CCMP is ccm(aes), 802.11w's
+  // BIP is cmac(aes); without cmac hostapd fails with "key addition failed".
+  spawnSync('modprobe', ['-a', 'ccm', 'cmac', 'ctr', 'gcm'], { stdio: 'ignore' });
+  return undefined;
+}
+const skipReason = why();
+if (skipReason) console.warn(`hotspot-hwsim: skipped: ${skipReason}`);
+
+/** Wi-Fi interfaces (in the guest: only hwsim's), sorted: the first is the box, the others are phones. */
+function hwsimInterfaces(): string[] {
+  return readdirSync('/sys/class/net')
+    .filter((n) => existsSync(`/sys/class/net/${n}/phy80211`))
+    .sort();
+}
+
+const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8' });
+
+describe.skipIf(skipReason !== undefined)(`hotspot on mac80211_hwsim radios${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let box = '';
+  let phones: Array<{ ns: string; ifname: string }> = [];
+  let hotspot: Hotspot;
+  let runtimeDir = '';
+  const children: ChildProcess[] = [];
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    // The radios' netdevs appear shortly after modprobe returns.
+    await until('three hwsim wlan interfaces', () => hwsimInterfaces().length >= 3, 15_000).catch(() => undefined);
+    const ifs = hwsimInterfaces();
+    expect(ifs.length, 'mac80211_hwsim radios=3 gives three wlan interfaces').toBeGreaterThanOrEqual(3);
+    box = ifs[0]!;
+    phones = ifs.slice(1, 3).map((ifname, i) => {
+      const ns = `sbphone${i}`;
+      const phy = readFileSync(`/sys/class/net/${ifname}/phy80211/name`, 'utf8').trim();
+      run('ip', ['netns', 'add', ns]);
+      run('iw', ['phy', phy, 'set', 'netns', 'name', ns]);
+      run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      return { ns, ifname };
+    });
+    runtimeDir = mkdtempSync('/run/sonobox-hw-');
+    hotspot = new Hotspot({
+      settings: { interface: box, ssid: 'sonobox-hw', channel: 6, countryCode: 'DE' },
+      runtimeDir,
+      maxStations: 3,
+      enableTimeoutMs: 60_000,
+      log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) },
+    });
+  });
+
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await hotspot?.close();
+    for (const p of phones) spawnSync('ip', ['netns', 'del', p.ns]);
+    if (runtimeDir) rmSync(runtimeDir, { recursive: true, force: true });
+  });
+
+  /** Starts wpa_supplicant for a phone; returns its collected stdout. */
+  function joinPhone(phone: { ns: string; ifname: string }, passphrase: string): { out: () => string; child: ChildProcess } {
+    const conf = join(runtimeDir, `${phone.ns}.conf`);
+    writeFileSync(conf, `network={\n  ssid="sonobox-hw"\n  psk="${passphrase}"\n  key_mgmt=WPA-PSK\n  proto=RSN\n  pairwise=CCMP\n  ieee80211w=1\n}\n`, { mode: 0o600 });
+    const child = spawn('ip', ['netns', 'exec', phone.ns, 'wpa_supplicant', '-D', 'nl80211', '-i', phone.ifname, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    return { out: () => out, child };
+  }
+
+  function dhcp(phone: { ns: string; ifname: string }): string {
+    const r = spawnSync('ip', ['netns', 'exec', phone.ns, 'busybox', 'udhcpc', '-i', phone.ifname, '-n', '-q', '-t', '10', '-T', '2', '-s', '/bin/true'], { encoding: 'utf8', timeout: 60_000 });
+    const m = /lease of (10\.42\.0\.\d+) obtained/.exec(r.stdout + r.stderr);
+    expect(m, `udhcpc said: ${r.stdout}${r.stderr}`).not.toBeNull();
+    const address = m![1]!;
+    run('ip', ['-n', phone.ns, 'addr', 'add', `${address}/24`, 'dev', phone.ifname]);
+    return address;
+  }
+
+  const ping = (phone: { ns: string }, address: string): boolean =>
+    spawnSync('ip', ['netns', 'exec', phone.ns, 'busybox', 'ping', '-c', '2', '-W', '2', address], { stdio: 'ignore', timeout: 20_000 }).status === 0;
+
+  it('the right passphrase associates and gets a DHCP lease; isolation stops phone-to-phone traffic', async () => {
+    const { session, ready } = hotspot.open();
+    await ready;
+    expect(hotspot.state).toBe('up');
+    expect(run('iw', ['dev', box, 'info'])).toMatch(/type AP/);
+    // The passphrase is in no file once hostapd and dnsmasq have started.
+    expect(readdirSync(hotspot.directory).filter((f) => f.endsWith('.conf'))).toEqual([]);
+
+    const a = joinPhone(phones[0]!, session.passphrase);
+    await until('phone A to associate (AP-STA-CONNECTED)', () => hotspot.stations === 1, 60_000);
+    expect(a.out()).toMatch(/CTRL-EVENT-CONNECTED/);
+    const addrA = dhcp(phones[0]!);
+
+    const b = joinPhone(phones[1]!, session.passphrase);
+    await until('phone B to associate', () => hotspot.stations === 2, 60_000);
+    const addrB = dhcp(phones[1]!);
+    expect(addrB).not.toBe(addrA);
+
+    expect(ping(phones[0]!, session.gateway), 'phone A reaches the box at 10.42.0.1').toBe(true);
+    expect(ping(phones[1]!, session.gateway), 'phone B reaches the box').toBe(true);
+    expect(ping(phones[0]!, addrB), 'ap_isolate=1: phone A cannot reach phone B').toBe(false);
+
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    await until('both phones to leave (AP-STA-DISCONNECTED)', () => hotspot.stations === 0, 30_000);
+    for (const l of logs) expect(l).not.toContain(session.passphrase);
+  }, 300_000);
+
+  it('a wrong passphrase never associates', async () => {
+    const session = hotspot.session!;
+    const wrong = joinPhone(phones[0]!, session.passphrase.slice(0, -1) + (session.passphrase.endsWith('a') ? 'b' : 'a'));
+    await until('wpa_supplicant to give up on the key', () => /WRONG_KEY|4-Way Handshake failed|pre-shared key may be incorrect/.test(wrong.out()), 90_000);
+    expect(hotspot.stations).toBe(0);
+    expect(wrong.out()).not.toMatch(/CTRL-EVENT-CONNECTED/);
+    wrong.child.kill('SIGTERM');
+  }, 120_000);
+
+  it('closing the session stops the AP and removes its directory', async () => {
+    await hotspot.close();
+    expect(existsSync(hotspot.directory)).toBe(false);
+    expect(run('iw', ['dev', box, 'info'])).not.toMatch(/type AP/);
+  }, 60_000);
+});
