@@ -85,7 +85,7 @@ export function* mutants(offer: string, seed: number, count: number): Generator<
   const rand = seededRandom(seed);
   const base = Buffer.from(offer, 'utf8');
   for (let n = 0; n < count; n++) {
-    let b = base;
+    let b: Buffer = base;
     const applied: Mutation[] = [];
     const k = 1 + Math.floor(rand() * 3);
     for (let i = 0; i < k; i++) {
