@@ -61,6 +61,16 @@ describe('valid files', () => {
   });
 });
 
+describe('--ice-ports (a fixed WebRTC UDP range, e.g. for a NAT forward)', () => {
+  it('parses MIN-MAX into webrtc.icePortRange', () => {
+    expect(parseCli(['--ice-ports', '40000-40009']).config.webrtc.icePortRange).toEqual([40000, 40009]);
+    expect(parseCli([]).config.webrtc.icePortRange).toBeUndefined();
+  });
+  it.each([['40000'], ['40009-40000'], ['80-90'], ['40000-70000']])('rejects %s', (v) => {
+    expect(() => parseCli(['--ice-ports', v])).toThrow(/ice-ports|icePortRange/);
+  });
+});
+
 describe('each kind of error names the key, says what to write, and keeps the default for it only', () => {
   const cases: { name: string; toml: string; key: string; says: RegExp }[] = [
     { name: 'language not offered', toml: 'language = "de"', key: 'language', says: /"en", "fr".*got "de"/ },

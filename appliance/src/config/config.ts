@@ -39,6 +39,11 @@ export interface Config {
     playoutDelayMaxMs: number; // default 0
     /** Extra host addresses to offer as ICE candidates (e.g. 127.0.0.1 for local tests). */
     extraHostAddresses: string[]; // default []
+    /**
+     * UDP ports ICE may bind, inclusive (werift icePortRange); undefined: any free port.
+     * A fixed range is what a NAT forward or a firewall rule can name (the QEMU system test).
+     */
+    icePortRange?: [number, number]; // default undefined
     /** Access units a slow viewer may have queued before it drops to the next IDR. */
     viewerQueueFrames: number; // default 30
   };
@@ -119,6 +124,11 @@ export function validateConfig(c: Config): Config {
   int('webrtc.playoutDelayMinMs', c.webrtc.playoutDelayMinMs, 0, 40_950);
   int('webrtc.playoutDelayMaxMs', c.webrtc.playoutDelayMaxMs, c.webrtc.playoutDelayMinMs, 40_950);
   int('webrtc.viewerQueueFrames', c.webrtc.viewerQueueFrames, 2, 600);
+  if (c.webrtc.icePortRange) {
+    const [min, max] = c.webrtc.icePortRange;
+    int('webrtc.icePortRange minimum', min, 1024, 65535);
+    int('webrtc.icePortRange maximum', max, min, 65535);
+  }
   int('session.linkTtlMs', c.session.linkTtlMs, 1_000, 24 * 3_600_000);
   int('session.maxViewers', c.session.maxViewers, 1, 16);
   if (c.network.mode !== 'hotspot' && c.network.mode !== 'clinic') throw new ConfigError(`network.mode must be hotspot or clinic (got "${String(c.network.mode)}")`);
@@ -159,6 +169,7 @@ export const cliUsage = `Usage: npm start -- [options]
   --playout-delay MIN,MAX  playout-delay extension in ms (default 0,0)
   --link-ttl SECONDS    how long an unused link lives (default 600)
   --ice-host ADDR       extra host address to offer as an ICE candidate (repeatable)
+  --ice-ports MIN-MAX   UDP ports for WebRTC media, e.g. 40000-40099 (default: any free port)
   --max-viewers N       devices that may watch one session, one link each (default 1)
   --network hotspot|clinic  the box's own Wi-Fi access point, or the clinic network (default clinic)
   --wifi-interface IF   hotspot interface (default wlan0); --wifi-ssid NAME (default sonobox)
@@ -217,6 +228,12 @@ export function parseCli(argv: readonly string[], base: Config = defaultConfig):
       }
       case '--link-ttl': c.session.linkTtlMs = num(flag, value()) * 1000; break;
       case '--ice-host': c.webrtc.extraHostAddresses.push(value()); break;
+      case '--ice-ports': {
+        const m = /^(\d+)-(\d+)$/.exec(value());
+        if (!m) throw new ConfigError(`--ice-ports must look like 40000-40099 (got "${argv[i]}")`);
+        c.webrtc.icePortRange = [Number(m[1]), Number(m[2])];
+        break;
+      }
       case '--max-viewers': c.session.maxViewers = num(flag, value()); break;
       case '--network': {
         const v = value();

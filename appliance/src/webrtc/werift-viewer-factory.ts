@@ -117,6 +117,7 @@ export class WeriftViewerFactory implements ViewerFactory {
       ...(keys ? { dtls: { keys: keys.dtls } } : {}),
       iceServers: [],
       iceAdditionalHostAddresses: [...this.options.webrtc.extraHostAddresses],
+      icePortRange: this.options.webrtc.icePortRange,
       codecs: {
         audio: [],
         video: [useH264({ rtcpFeedback: PINNED_RTCP_FEEDBACK.map((f) => ({ type: f.split(' ')[0]!, parameter: f.split(' ')[1] })) })],
