@@ -60,7 +60,8 @@ describe('guessing links', () => {
     try {
       const counts: Record<number, number> = {};
       for (let i = 0; i < 20_000; i++) {
-        const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i % 5000 & 255}`;
+        const j = i % 5000;
+        const address = `10.0.${j >> 8}.${j & 255}`;
         const r = await box.server.inject(whep(guess(), sampleOffer, address));
         counts[r.statusCode] = (counts[r.statusCode] ?? 0) + 1;
       }
@@ -97,7 +98,7 @@ describe('unknown, used and expired links look the same', () => {
     expect(shapes[2]).toEqual(shapes[0]);
   });
 
-  it(`answer times: medians of ${TIMING_SAMPLES} interleaved requests per class agree within 15% (or 50 µs)`, async () => {
+  it(`answer times: medians of ${TIMING_SAMPLES} interleaved requests per class agree within 15% (or 5 µs)`, async () => {
     const classes = ['unknown', 'used', 'expired'] as const;
     const times: Record<(typeof classes)[number], number[]> = { unknown: [], used: [], expired: [] };
     for (let i = 0; i < 300; i++) for (const k of classes) await box.server.inject(whep(tokens[k])); // warm-up
@@ -116,7 +117,7 @@ describe('unknown, used and expired links look the same', () => {
     console.log(`refusal medians (µs): ${classes.map((k) => `${k} ${medians[k].toFixed(1)}`).join(', ')}`);
     const lo = Math.min(...Object.values(medians));
     const hi = Math.max(...Object.values(medians));
-    expect(hi - lo < 50 || hi / lo < 1.15).toBe(true);
+    expect(hi - lo < 5 || hi / lo < 1.15, `medians ${JSON.stringify(medians)}`).toBe(true);
   }, 60_000);
 });
 
