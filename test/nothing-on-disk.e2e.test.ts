@@ -87,8 +87,11 @@ function tokenOf(link: string): string {
 describe('nothing on disk: a full session leaves no file and no secret in the logs', () => {
   const dirs: string[] = [];
   let child: ChildProcessWithoutNullStreams | undefined;
+  /** The box under strace; killed by pid too, as a SIGKILLed strace leaves its tracee running. */
+  let boxPid = 0;
   let browser: Browser | undefined;
   afterAll(async () => {
+    if (boxPid > 0 && child) process.kill(boxPid, 'SIGKILL');
     child?.kill('SIGKILL');
     await browser?.close();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -160,6 +163,8 @@ describe('nothing on disk: a full session leaves no file and no secret in the lo
       await new Promise((r) => setTimeout(r, 100));
     }
     const base = `http://127.0.0.1:${/^Listening on port (\d+)$/m.exec(stdout)![1]}`;
+    boxPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
+    expect(boxPid).toBeGreaterThan(0);
     step('box started');
     const link1 = /^Link: (\S+)$/m.exec(stdout)![1]!;
     const secrets: string[] = [tokenOf(link1)];
@@ -207,8 +212,6 @@ describe('nothing on disk: a full session leaves no file and no secret in the lo
     await waitForState(page, 'ended', 10_000);
     await receiver.close();
     // SIGTERM to the box itself (strace, its parent, exits when it does), as systemd would.
-    const boxPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]);
-    expect(boxPid).toBeGreaterThan(0);
     process.kill(boxPid, 'SIGTERM');
     expect(await exited).toBe(0);
     child = undefined;
