@@ -94,19 +94,19 @@ describe('malformed SDP corpus through the real route and real werift: 400/413, 
     expect(() => checkOffer(`v=0\r\n${'m=a 9 b 0\r\n'.repeat(10_000)}`)).toThrow(OfferRejected);
   });
 
-  // KNOWN BUG (webrtc/offer-check.ts, not this suite's to fix): two different sha-256
-  // fingerprints are accepted, and werift then accepts a DTLS certificate matching either.
-  // The issue's expected answer is 400. it.fails turns red the day offer-check refuses
-  // them: then make this a plain `it`.
+  // Two different sha-256 fingerprints would let werift accept a DTLS certificate matching
+  // either one: offer-check refuses them.
   for (const [name, body] of [
     ['two different sha-256 fingerprints in the video section', chromiumOffer.replace('a=setup:actpass', `${otherFingerprint}\r\na=setup:actpass`)],
     ['session-level sha-256 fingerprint differs from the media-level one', chromiumOffer.replace('a=group:BUNDLE 0', `${otherFingerprint}\r\na=group:BUNDLE 0`)],
   ] as const) {
-    it.fails(`conflicting fingerprints: ${name} → 400 (KNOWN BUG: answered 201 today)`, async () => {
+    it(`conflicting fingerprints: ${name} → 400, link not consumed`, async () => {
       const token = await freshToken(box);
       const r = await post(box, token, body);
       if (r.statusCode === 201) await box.server.inject({ method: 'DELETE', url: r.headers.location as string });
       expect(r.statusCode).toBe(400);
+      expect(r.body).toContain('conflicting sha-256 DTLS fingerprints');
+      expect((await post(box, token, chromiumOffer)).statusCode).toBe(201);
     });
   }
 });

@@ -46,6 +46,7 @@ describe('checkOffer rejects', () => {
     { name: 'missing ice-pwd', offer: edit('a=ice-pwd:abcdefghijklmnopqrstuvwx\r\n', ''), reason: /ICE credentials/ },
     { name: 'a too-short ice-pwd', offer: edit('a=ice-pwd:abcdefghijklmnopqrstuvwx', 'a=ice-pwd:short'), reason: /malformed ICE/ },
     { name: 'missing fingerprint', offer: edit(/a=fingerprint:.*\r\n/, ''), reason: /no DTLS fingerprint/ },
+    { name: 'two different sha-256 fingerprints', offer: edit(/(a=fingerprint:.*\r\n)/, '$1a=fingerprint:sha-256 ' + Array(32).fill('CD').join(':') + '\r\n'), reason: /conflicting sha-256/ },
     { name: 'only a sha-1 fingerprint', offer: edit(/a=fingerprint:.*\r\n/, 'a=fingerprint:sha-1 ' + Array(20).fill('AB').join(':') + '\r\n'), reason: /sha-256/ },
     { name: 'missing a=setup', offer: edit('a=setup:actpass\r\n', ''), reason: /a=setup/ },
     { name: 'a=setup:holdconn', offer: edit('a=setup:actpass', 'a=setup:holdconn'), reason: /unknown DTLS role/ },

@@ -102,9 +102,11 @@ export function checkOffer(offer: unknown): CheckedOffer {
   }
   const fingerprints = [...video.attributes, ...session].filter((a) => a.startsWith('fingerprint:'));
   if (fingerprints.length === 0) return reject('SDP offer has no DTLS fingerprint (a=fingerprint)');
-  if (!fingerprints.some((f) => /^fingerprint:sha-256 ([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/.test(f.trim()))) {
-    return reject('SDP offer has no sha-256 DTLS fingerprint');
-  }
+  const sha256 = fingerprints.map((f) => f.trim()).filter((f) => /^fingerprint:sha-256 ([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/.test(f));
+  if (sha256.length === 0) return reject('SDP offer has no sha-256 DTLS fingerprint');
+  // RFC 8122 §5 allows one fingerprint per hash function for the same certificate; two
+  // different sha-256 values would let werift accept a certificate matching either.
+  if (new Set(sha256.map((f) => f.toUpperCase())).size > 1) return reject('SDP offer has conflicting sha-256 DTLS fingerprints');
   const setup = attr('setup');
   if (!setup) return reject('SDP offer has no DTLS role (a=setup)');
   if (!/^(actpass|active|passive)$/.test(setup)) return reject(`SDP offer has an unknown DTLS role "a=setup:${setup}"`);
