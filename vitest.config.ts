@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/**/*.e2e.test.ts', 'appliance/src/**/*.e2e.test.ts', 'web-ui/**/*.e2e.test.ts', 'systemd/**/*.test.ts', 'udev/**/*.test.ts'],
+          include: ['test/**/*.e2e.test.ts', 'appliance/src/**/*.e2e.test.ts', 'web-ui/**/*.e2e.test.ts', 'hw-tests/**/*.e2e.test.ts', 'systemd/**/*.test.ts', 'udev/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Browser and encoder tests share two cores: run files one at a time.

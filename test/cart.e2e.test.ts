@@ -15,7 +15,8 @@ import { buildApp, type App } from '../appliance/src/app.js';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
 import { EV_KEY, EV_SYN, encodeInputEvent, keyCodes, KeyValue } from '../appliance/src/cart/evdev.js';
 import { pngToCanvas } from '../appliance/src/cart/png-display.js';
-import { defaultConfig, validateConfig, type Config } from '../appliance/src/config/config.js';
+import type { Config } from '../appliance/src/config/config.js';
+import { loopbackConfig } from './support/loopback-config.js';
 import { createLogger } from '../appliance/src/system/logger.js';
 import { launchChromium } from './support/chromium.js';
 import { openViewer, samplePresentedFrames, waitForState } from './support/viewer-page.js';
@@ -27,18 +28,11 @@ const jsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModul
 const buttonKey = keyCodes.KEY_F13;
 
 function cartConfig(buttonPath: string): Config {
-  const c = structuredClone(defaultConfig);
-  c.http.host = '127.0.0.1';
-  c.http.port = 0;
-  c.webrtc.extraHostAddresses = ['127.0.0.1'];
-  c.source.spec = 'test-pattern';
-  c.encoder.spec = 'software';
-  c.session.maxViewers = 2;
-  c.cart.display = 'png';
-  c.cart.button = buttonPath;
-  c.cart.buttonKeyCode = buttonKey;
-  c.cart.language = 'en';
-  return validateConfig(c);
+  return loopbackConfig((c) => {
+    c.cart.button = buttonPath;
+    c.cart.buttonKeyCode = buttonKey;
+    c.cart.language = 'en';
+  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

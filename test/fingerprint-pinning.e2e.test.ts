@@ -9,24 +9,14 @@ import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
-import { defaultConfig, validateConfig, type Config } from '../appliance/src/config/config.js';
+import type { Config } from '../appliance/src/config/config.js';
+import { loopbackConfig } from './support/loopback-config.js';
 import { createLogger } from '../appliance/src/system/logger.js';
 import { launchChromium } from './support/chromium.js';
 import { fingerprintFromLink, LINK_PATTERN, sdpFingerprintOf } from './support/link.js';
 import { openViewer, pageState, samplePresentedFrames, waitForState } from './support/viewer-page.js';
 
-function testConfig(): Config {
-  const c = structuredClone(defaultConfig);
-  c.http.host = '127.0.0.1';
-  c.http.port = 0;
-  c.webrtc.extraHostAddresses = ['127.0.0.1'];
-  c.source.spec = 'test-pattern';
-  c.encoder.spec = 'software';
-  c.session.maxViewers = 2;
-  c.cart.display = 'png';
-  c.cart.button = 'terminal';
-  return validateConfig(c);
-}
+const testConfig = (): Config => loopbackConfig();
 
 const sdpFingerprints = (sdp: string): string[] => [...sdp.matchAll(/^a=fingerprint:sha-256 (\S+)\s*$/gm)].map((m) => m[1]!);
 

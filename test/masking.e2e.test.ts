@@ -13,7 +13,8 @@ import { canRender, drawText } from '../appliance/src/capture/bitmap-font.js';
 import type { FrameSink, FrameSource } from '../appliance/src/capture/frame-source.js';
 import { stampReaderSource, writeStamp } from '../appliance/src/capture/frame-stamp.js';
 import { captureClockMs, i420Size } from '../appliance/src/capture/raw-frame.js';
-import { defaultConfig, validateConfig, type Config } from '../appliance/src/config/config.js';
+import type { Config } from '../appliance/src/config/config.js';
+import { loopbackConfig } from './support/loopback-config.js';
 import { activePreset, resolveRects, type PixelRect } from '../appliance/src/mask/mask-presets.js';
 import { OUTLINE_RGB } from '../appliance/src/mask/mask-preview.js';
 import { createLogger } from '../appliance/src/system/logger.js';
@@ -87,16 +88,11 @@ class BannerSource implements FrameSource {
 }
 
 function testConfig(width: number, height: number): Config {
-  const c = structuredClone(defaultConfig);
-  c.http.host = '127.0.0.1';
-  c.http.port = 0;
-  c.webrtc.extraHostAddresses = ['127.0.0.1'];
-  c.source = { spec: 'test-pattern', width, height, fps: 15 };
-  c.encoder.spec = 'software';
-  c.cart.display = 'png';
-  c.cart.button = 'terminal';
-  c.mask.preset = 'test-banner';
-  return validateConfig(c);
+  return loopbackConfig((c) => {
+    c.source = { spec: 'test-pattern', width, height, fps: 15 };
+    c.session.maxViewers = 1;
+    c.mask.preset = 'test-banner';
+  });
 }
 
 /** What Chromium saw in one presented frame: the stamp, and luma statistics per region. */

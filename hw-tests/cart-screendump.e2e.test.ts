@@ -7,7 +7,7 @@
  * scans out) and decodes the QR with jsqr. This proves geometry, stride and byte order
  * are right as seen by the display hardware, not just by our own read-back.
  *
- *   npx vitest run --config hw-tests/vitest.hw.config.ts hw-tests/cart-screendump.hw.test.ts
+ *   npx vitest run hw-tests/cart-screendump.e2e.test.ts   (part of npm test's e2e project)
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
