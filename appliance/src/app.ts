@@ -256,11 +256,11 @@ function chooseEncoder(config: Config, board: BoardProbe, settings: EncoderSetti
 /**
  * 'auto' uses a capture dongle when one is plugged in (stable udev name, else a scanned
  * UVC node) and the test pattern otherwise, so `npm start` works on any PC.
+ * mjpegDecoder: the board's M2M MJPEG decoder node (board probe); without it ffmpeg decodes MJPEG.
  */
 function chooseSource(config: Config, stdin: Readable, log: (l: string) => void, mjpegDecoder?: string): FrameSource {
   const hw = mjpegDecoder ? { mjpegDecoder } : {};
   const { spec, width, height, fps } = config.source;
- * mjpegDecoder: the board's M2M MJPEG decoder node (board probe); without it ffmpeg decodes MJPEG.
   if (spec === 'test-pattern') return new TestPatternSource({ width, height, fps });
   if (spec === 'test-pattern:speckle') return new TestPatternSource({ width, height, fps, speckle: true });
   if (spec === '-') return new StdinSource({ width, height, fps }, stdin);
