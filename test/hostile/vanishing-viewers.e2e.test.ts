@@ -4,8 +4,8 @@
  * itself (RTCP silence / ICE failure timers in WeriftViewerFactory, shortened here), and
  * after the sweep its RSS, file descriptors and UDP sockets are back to the baseline.
  *
- * CYCLES is the goal; the sweep stops at BUDGET_MS on a slow machine and must still reach
- * MIN_CYCLES. Raise both on a faster box.
+ * The issue asks for 1,000 cycles: all of them must complete. Eight run at once (~8 cycles/s
+ * here, ~2 min); BUDGET_MS only bounds the sweep if the machine is far slower than that.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -14,9 +14,8 @@ import { PacketReceiver } from '../../bench/packet-receiver.js';
 import { buildHostileBox, socketCounts, type HostileBox } from './hostile-box.js';
 
 const CYCLES = 1_000;
-const BUDGET_MS = 35_000;
-const MIN_CYCLES = 40;
-const PARALLEL = 3;
+const BUDGET_MS = 240_000;
+const PARALLEL = 8;
 const RSS_TOLERANCE_MB = 40;
 const HEAP_TOLERANCE_MB = 10;
 
@@ -67,7 +66,7 @@ describe('connect/vanish cycles leave nothing behind', () => {
     }
   }
 
-  it(`up to ${CYCLES} viewers connect, receive RTP and vanish without DELETE; RSS, fds and UDP sockets return to baseline`, async () => {
+  it(`${CYCLES} viewers connect, receive RTP and vanish without DELETE; RSS, fds and UDP sockets return to baseline`, async () => {
     // Warm up (JIT, werift's lazy modules, the encoder) before taking the baseline.
     for (let i = 0; i < 3; i++) await cycle();
     await until(() => box.sessions.snapshot().viewers === 0, 15_000);
@@ -94,12 +93,12 @@ describe('connect/vanish cycles leave nothing behind', () => {
       `${done} connect/vanish cycles in ${sweepMs} ms (${PARALLEL} in parallel); at the end of the sweep ${peak.viewers} viewers still held, ${peak.udp} UDP sockets; ` +
         `baseline fds ${base.fds} udp ${base.udp} tcp ${base.tcp} rss ${base.rssMb.toFixed(0)} MB heap ${base.heapMb.toFixed(0)} MB → after fds ${after.fds} udp ${after.udp} tcp ${after.tcp} rss ${after.rssMb.toFixed(0)} MB heap ${after.heapMb.toFixed(0)} MB`,
     );
-    expect(done).toBeGreaterThanOrEqual(MIN_CYCLES);
+    expect(done).toBeGreaterThanOrEqual(CYCLES);
     expect(reclaimed).toBe(true);
     expect(after.udp).toBe(base.udp);
     expect(after.fds).toBeLessThanOrEqual(base.fds + 2);
     expect(after.tcp).toBe(base.tcp);
     expect(after.rssMb).toBeLessThan(base.rssMb + RSS_TOLERANCE_MB);
     expect(after.heapMb).toBeLessThan(base.heapMb + HEAP_TOLERANCE_MB);
-  }, 90_000);
+  }, BUDGET_MS + 60_000);
 });
