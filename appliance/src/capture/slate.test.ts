@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { canRender } from './bitmap-font.js';
 import { SourceCondition } from './frame-source.js';
-import { readStampFromRgba } from './frame-stamp.js';
-import { renderSlate, slateText } from './slate.js';
+import { readStampFromRgba, stampBandHeight } from './frame-stamp.js';
+import { lineHeight, textWidth } from './bitmap-font.js';
+import { renderSlate, slateLayout, slateText } from './slate.js';
 
 function lumaToRgba(y: Buffer, w: number, h: number): Uint8ClampedArray {
   const out = new Uint8ClampedArray(w * h * 4);
@@ -47,6 +48,40 @@ describe('renderSlate', () => {
   it('fits small pictures without throwing', () => {
     for (const [w, h] of [[160, 120], [320, 240], [1920, 1080]] as const) {
       expect(readStampFromRgba(lumaToRgba(renderSlate(w, h, 'no-device', { seq: 3, timeMs: t }), w, h), w, h)).toEqual({ seq: 3, timeMs: t });
+    }
+  });
+
+  const sizes = [[320, 240], [640, 360], [640, 480], [720, 576], [1280, 720], [1920, 1080]] as const;
+  const texts: Array<[string, string, string]> = [
+    ...Object.values(SourceCondition).map((c): [string, string, string] => [c, ...slateText[c]]),
+    ['French hint', 'Pas de signal — vérifiez le câble HDMI', 'Le scanner est-il allumé et sa sortie vidéo activée ?'],
+  ];
+  for (const [w, h] of sizes) {
+    it(`${w}x${h}: every line of every slate fits the width, below the stamp band and above the bottom`, () => {
+      const band = stampBandHeight(w);
+      for (const [name, headline, hint] of texts) {
+        const lines = slateLayout(w, h, headline, hint);
+        expect(lines.map((l) => l.text).join(' '), name).toBe([headline, hint].filter(Boolean).join(' '));
+        for (const l of lines) {
+          expect(l.x, `${name}: "${l.text}"`).toBeGreaterThanOrEqual(0);
+          expect(l.x + textWidth(l.text, l.scale), `${name}: "${l.text}"`).toBeLessThanOrEqual(w);
+          expect(l.y, `${name}: "${l.text}"`).toBeGreaterThanOrEqual(band);
+          expect(l.y + lineHeight(l.scale), `${name}: "${l.text}"`).toBeLessThanOrEqual(h);
+        }
+        // Lines do not overlap, and the headline is never smaller than the hint.
+        for (let i = 1; i < lines.length; i++) expect(lines[i]!.y).toBeGreaterThanOrEqual(lines[i - 1]!.y + lineHeight(lines[i - 1]!.scale));
+        expect(lines[0]!.scale).toBeGreaterThanOrEqual(lines[lines.length - 1]!.scale);
+      }
+    });
+  }
+
+  it('draws nothing in the side margins (the text really is inside the width)', () => {
+    for (const [w, h] of sizes) {
+      const f = renderSlate(w, h, 'no-sync', { seq: 1, timeMs: t });
+      for (let y = stampBandHeight(w); y < h; y++) {
+        expect(f[y * w]).toBe(32);
+        expect(f[y * w + w - 1]).toBe(32);
+      }
     }
   });
 });

@@ -3,7 +3,8 @@
  * "NO LIVE VIDEO"). Pure: size + condition (+ stamp values) in, a fresh I420 Buffer out.
  * It carries the frame stamp (frame-stamp.ts), so latency tools keep working on it.
  */
-import { drawText, LINE_HEIGHT, textWidth } from './bitmap-font.js';
+import { wrapBalanced } from '../font/wrap-text.js';
+import { drawText, lineHeight, textWidth } from './bitmap-font.js';
 import type { SourceCondition } from './frame-source.js';
 import { stampBandHeight, writeStamp } from './frame-stamp.js';
 import { i420Size } from './raw-frame.js';
@@ -20,6 +21,9 @@ export const slateText: Readonly<Record<SourceCondition, readonly [string, strin
 
 const BACKGROUND_Y = 32;
 
+/** Text may use this fraction of the width; the rest is margin. */
+const TEXT_FRACTION = 0.9;
+
 export interface SlateOptions {
   /** Frame counter and capture time for the stamp. */
   readonly seq: number;
@@ -28,10 +32,48 @@ export interface SlateOptions {
   readonly hint?: string;
 }
 
-/** Largest whole font scale at which text fits in `fraction` of the width (at least 1). */
-function fitScale(text: string, width: number, fraction: number, max: number): number {
-  const one = textWidth(text, 1);
-  return Math.max(1, Math.min(max, Math.floor((width * fraction) / Math.max(1, one))));
+/** One line of slate text, placed: top-left corner, whole font scale and luma. */
+export interface SlateLine {
+  readonly text: string;
+  readonly x: number;
+  readonly y: number;
+  readonly scale: number;
+  readonly value: number;
+}
+
+/**
+ * Largest whole scale (at most maxScale) at which the text fits `room` pixels on one
+ * line; at scale 1 a text still too wide is wrapped at spaces into even lines.
+ */
+function fitLines(text: string, room: number, maxScale: number): { scale: number; lines: string[] } {
+  for (let scale = maxScale; scale > 1; scale--) if (textWidth(text, scale) <= room) return { scale, lines: [text] };
+  return { scale: 1, lines: wrapBalanced(text, Math.max(1, Math.floor(room / textWidth('M')))).lines };
+}
+
+/**
+ * Where the slate's headline and hint go in a picture: centred, each line as large as
+ * fits TEXT_FRACTION of the width (headline up to width/480, hint up to width/800 in
+ * whole scales of the 8x16 font), wrapped at scale 1, the block centred vertically but
+ * never over the stamp band. Pure; renderSlate draws exactly these lines.
+ */
+export function slateLayout(width: number, height: number, headline: string, hint: string): SlateLine[] {
+  const room = Math.floor(width * TEXT_FRACTION);
+  const head = fitLines(headline, room, Math.max(1, Math.round(width / 480)));
+  const sub = hint ? fitLines(hint, room, Math.max(1, Math.round(width / 800))) : { scale: 1, lines: [] };
+  const gap = lineHeight(head.scale) / 2;
+  const block = head.lines.length * lineHeight(head.scale) + (sub.lines.length ? gap + sub.lines.length * lineHeight(sub.scale) : 0);
+  let y = Math.max(stampBandHeight(width) + 2 * head.scale, Math.floor((height - block) / 2));
+  const out: SlateLine[] = [];
+  const place = (lines: readonly string[], scale: number, value: number): void => {
+    for (const text of lines) {
+      out.push({ text, x: Math.floor((width - textWidth(text, scale)) / 2), y, scale, value });
+      y += lineHeight(scale);
+    }
+  };
+  place(head.lines, head.scale, 235);
+  y += gap;
+  place(sub.lines, sub.scale, 170);
+  return out;
 }
 
 /** An I420 slate of the given (even) size for a condition. */
@@ -39,14 +81,9 @@ export function renderSlate(width: number, height: number, condition: SourceCond
   const data = Buffer.alloc(i420Size(width, height), 128);
   data.fill(BACKGROUND_Y, 0, width * height);
   const [headline, defaultHint] = slateText[condition];
-  const hint = options.hint ?? defaultHint;
-  const maxScale = Math.max(1, Math.round(width / 320));
-  const s1 = fitScale(headline, width, 0.9, maxScale);
-  const s2 = fitScale(hint, width, 0.9, Math.max(1, Math.round(maxScale * 0.6)));
-  const block = LINE_HEIGHT * s1 + (hint ? LINE_HEIGHT * (s2 + 1) : 0);
-  const top = Math.max(stampBandHeight(width) + s1, Math.floor((height - block) / 2));
-  drawText(data, width, height, Math.floor((width - textWidth(headline, s1)) / 2), top, headline, { scale: s1, value: 235 });
-  if (hint) drawText(data, width, height, Math.floor((width - textWidth(hint, s2)) / 2), top + LINE_HEIGHT * (s1 + 1), hint, { scale: s2, value: 170 });
+  for (const line of slateLayout(width, height, headline, options.hint ?? defaultHint)) {
+    drawText(data, width, height, line.x, line.y, line.text, { scale: line.scale, value: line.value });
+  }
   writeStamp(data, width, height, { seq: options.seq, timeMs: options.timeMs });
   return data;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readStampFromRgba } from './frame-stamp.js';
-import { formatClock, prepareTestPattern, renderTestPattern, sweepX } from './test-pattern.js';
+import { readStampFromRgba, stampBandHeight } from './frame-stamp.js';
+import { lineHeight, textWidth } from './bitmap-font.js';
+import { clockLineWidth, formatClock, prepareTestPattern, renderTestPattern, sweepX } from './test-pattern.js';
 
 /** I420 → RGBA with BT.601 limited range, like a browser would show it. */
 function i420ToRgba(data: Buffer, w: number, h: number): Uint8ClampedArray {
@@ -76,6 +77,21 @@ describe('test pattern pictures', () => {
       expect(readStampFromRgba(i420ToRgba(f, w, h), w, h)).toEqual({ seq: 7, timeMs: t });
     }
   });
+});
+
+describe('test pattern text fits', () => {
+  for (const [w, h] of [[320, 240], [640, 360], [640, 480], [720, 576], [1280, 720], [1920, 1080]] as const) {
+    it(`${w}x${h}: clock line and label inside the width, between the stamp band and the strip`, () => {
+      const l = prepareTestPattern(w, h, 30);
+      const labelScale = Math.max(1, Math.round(l.scale / 2));
+      expect(clockLineWidth(l.scale)).toBeLessThanOrEqual(w);
+      expect(2 * l.scale + textWidth(`sonobox test pattern ${w}×${h}@30`, labelScale)).toBeLessThanOrEqual(w);
+      expect(l.clockTop).toBeGreaterThanOrEqual(stampBandHeight(w));
+      expect(l.clockTop + lineHeight(l.scale)).toBeLessThanOrEqual(l.labelTop);
+      expect(l.labelTop + lineHeight(labelScale)).toBeLessThanOrEqual(l.stripTop);
+      expect(l.barsTop).toBeLessThan(h);
+    });
+  }
 });
 
 describe('speckle (ultrasound-like noise for realistic bitrates)', () => {

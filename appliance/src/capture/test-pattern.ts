@@ -4,15 +4,15 @@
  * it into a fresh Buffer and draws the moving parts (a sweeping bar, the wall clock,
  * the frame counter, the frame stamp).
  *
- * Layout at 1280x720 (everything scales with the width):
+ * Layout at 1280x720 (text is the 8x16 font at whole scales that grow with the width):
  *   y 0–31     frame stamp band (frame-stamp.ts), chroma neutral
- *   y 40–80    "HH:MM:SS.mmm" wall clock (local time) and "#<seq>", white on black
- *   y ~96      static label "sonobox test pattern 1280×720@30"
+ *   y 36–68    "HH:MM:SS.mmm" wall clock (local time) and "#<seq>", white on black (scale 2)
+ *   y 72–88    static label "sonobox test pattern 1280×720@30" (scale 1)
  *   next ~1/6  dark strip with a white bar sweeping left to right once per 2 s
  *   the rest   eight 75 % colour bars (BT.601 limited range)
  */
 import { randomFillSync } from 'node:crypto';
-import { drawText, fillRect, LINE_HEIGHT } from './bitmap-font.js';
+import { drawText, fillRect, lineHeight, textWidth } from './bitmap-font.js';
 import { writeStamp, stampBandHeight } from './frame-stamp.js';
 import { i420Size } from './raw-frame.js';
 
@@ -61,12 +61,12 @@ export function fillI420(data: Buffer, width: number, height: number, x: number,
 export function prepareTestPattern(width: number, height: number, fps: number, speckle = false): TestPatternLayout {
   const background = Buffer.alloc(i420Size(width, height), 128);
   background.fill(BACKGROUND_Y, 0, width * height);
-  const scale = Math.max(1, Math.round(width / 320));
+  const scale = clockScale(width);
   const band = stampBandHeight(width);
   const clockTop = band + 2 * scale;
-  const labelTop = clockTop + (LINE_HEIGHT + 2) * scale;
+  const labelTop = clockTop + lineHeight(scale) + 2 * scale;
   const labelScale = Math.max(1, Math.round(scale / 2));
-  const stripTop = even(labelTop + (LINE_HEIGHT + 2) * labelScale);
+  const stripTop = even(labelTop + lineHeight(labelScale) + 2 * labelScale);
   const stripHeight = even(Math.max(2, Math.round(height / 6)));
   const barsTop = Math.min(height, stripTop + stripHeight);
   drawText(background, width, height, 2 * scale, labelTop, `sonobox test pattern ${width}×${height}@${fps}`, { scale: labelScale, value: 180 });
@@ -82,6 +82,23 @@ export function prepareTestPattern(width: number, height: number, fps: number, s
   const speckleArea = { x, y: barsTop, w: even(width / 2), h: height - barsTop };
   fillI420(background, width, height, speckleArea.x, speckleArea.y, speckleArea.w, speckleArea.h, [128, 128, 128]);
   return { ...layout, speckle: speckleArea };
+}
+
+/**
+ * Font scale of the clock line: the largest whole scale (at most width / 640, rounded)
+ * at which "HH:MM:SS.mmm #000000" and its margins fit the width. Not larger on purpose:
+ * at 1280x720 scale 3 makes the first IDR costly enough that x264 at 4 Mbit/s blurs
+ * the frame stamp of frame 0 (frame-stamp-chromium.e2e.test.ts reads it back).
+ */
+export function clockScale(width: number): number {
+  let scale = Math.max(1, Math.round(width / 640));
+  while (scale > 1 && clockLineWidth(scale) > width) scale--;
+  return scale;
+}
+
+/** Pixels the clock line covers from x = 0: left margin, clock, gap, counter. */
+export function clockLineWidth(scale: number): number {
+  return 2 * scale + textWidth('00:00:00.000', scale) + 4 * scale + textWidth('#000000', scale);
 }
 
 function even(n: number): number {

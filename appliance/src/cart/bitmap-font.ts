@@ -1,34 +1,12 @@
+import type { BitmapFont } from '../font/bitmap-font.js';
 import type { Canvas, Rgb } from './canvas.js';
 import { fillRect } from './canvas.js';
-import { fixed13, fixed16 } from './font-data.js';
 
 /**
- * BitmapFont draws text from glyphs bundled in the repository (font-data.ts: X11
- * misc-fixed, public domain), 8 pixels wide, scaled by whole numbers only so every
- * pixel stays crisp on a 320x240 SPI panel as on a 1280x720 screen. Monospaced, so
- * layout counts characters.
+ * Text on the cart's RGBA canvas, from the box's bundled glyphs (font/bitmap-font.ts),
+ * scaled by whole numbers only so every pixel stays crisp on a 320x240 SPI panel as on
+ * a 1280x720 screen.
  */
-export interface BitmapFont {
-  readonly name: string;
-  /** Cell size in font pixels (before scaling). */
-  readonly width: number;
-  readonly height: number;
-  /** Rows of the glyph, one byte each, MSB leftmost; a replacement box if unknown. */
-  glyph(codePoint: number): Uint8Array;
-}
-
-function fontFrom(name: string, data: { width: number; height: number; glyphs: Record<number, string> }): BitmapFont {
-  const cache = new Map<number, Uint8Array>();
-  for (const [cp, hex] of Object.entries(data.glyphs)) cache.set(Number(cp), Uint8Array.from(Buffer.from(hex, 'hex')));
-  const fallback = cache.get(0xfffd) ?? cache.get(0x3f)!;
-  return { name, width: data.width, height: data.height, glyph: (cp) => cache.get(cp) ?? fallback };
-}
-
-/** The bundled fonts: 8x16 for most text, 8x13 when space is short. */
-export const fonts = {
-  regular: fontFrom('fixed16', fixed16),
-  small: fontFrom('fixed13', fixed13),
-} as const;
 
 /** TextStyle is one font at one whole-number scale; bold thickens strokes by one font pixel. */
 export interface TextStyle {
@@ -40,16 +18,6 @@ export interface TextStyle {
 /** Width and height in canvas pixels of one character cell. */
 export function cellSize(style: TextStyle): { width: number; height: number } {
   return { width: style.font.width * style.scale, height: style.font.height * style.scale };
-}
-
-/** True when every character of the text has its own glyph in the font. */
-export function hasGlyphs(font: BitmapFont, text: string): boolean {
-  const fallback = font.glyph(0xfffd);
-  for (const ch of text) {
-    if (ch === '\n') continue;
-    if (font.glyph(ch.codePointAt(0)!) === fallback && ch !== '\ufffd') return false;
-  }
-  return true;
 }
 
 /** Draws one line (no wrapping) with its top-left corner at (x, y). Returns the width drawn. */

@@ -1,6 +1,8 @@
 import type { Canvas, Rgb } from './canvas.js';
 import type { TextStyle } from './bitmap-font.js';
-import { cellSize, drawText, fonts } from './bitmap-font.js';
+import { cellSize, drawText } from './bitmap-font.js';
+import { fonts } from '../font/bitmap-font.js';
+import { wrapText } from '../font/wrap-text.js';
 
 /** A rectangle on the canvas, in pixels. */
 export interface Box {
@@ -35,35 +37,6 @@ export interface FitOptions {
 }
 
 const chars = (s: string): number => Array.from(s).length;
-
-/**
- * Greedy word wrap at spaces and '\n' into lines of at most maxChars characters.
- * `fits` is false when some word is longer than a line; such words are cut.
- */
-export function wrapText(text: string, maxChars: number): { lines: string[]; fits: boolean } {
-  const lines: string[] = [];
-  let fits = true;
-  if (maxChars < 1) return { lines: [text], fits: false };
-  for (const paragraph of text.split('\n')) {
-    let line = '';
-    for (const word of paragraph.split(/ +/).filter((w) => w.length > 0)) {
-      let w = word;
-      while (chars(w) > maxChars) {
-        fits = false;
-        if (line) { lines.push(line); line = ''; }
-        const cps = Array.from(w);
-        lines.push(cps.slice(0, maxChars).join(''));
-        w = cps.slice(maxChars).join('');
-      }
-      if (!w) continue;
-      if (!line) line = w;
-      else if (chars(line) + 1 + chars(w) <= maxChars) line += ' ' + w;
-      else { lines.push(line); line = w; }
-    }
-    lines.push(line);
-  }
-  return { lines, fits };
-}
 
 /** Styles from largest to smallest cell height; the 8x16 font wins ties. */
 export function candidateStyles(opts: FitOptions = {}): TextStyle[] {

@@ -1,10 +1,10 @@
 /**
  * Converts a PSF1 console font (as shipped by Debian's console-setup-linux) into the
- * TypeScript glyph table that bitmap-font.ts draws from, keeping only the characters
- * the cart's English and French messages can need.
+ * TypeScript glyph table that font/bitmap-font.ts looks glyphs up in, keeping only the
+ * characters the cart's and the slate's English and French texts can need.
  *
  * Usage (the fonts are in console-setup-linux; `apt-get download` + `dpkg -x` is enough):
- *   npx tsx appliance/src/cart/tools/psf-to-font-data.ts NAME FILE.psf.gz > out.ts
+ *   npx tsx appliance/src/font/tools/psf-to-font-data.ts NAME FILE.psf.gz > out.ts
  *
  * PSF1 layout (kbd's psf.h): magic 0x36 0x04, mode u8 (bit 0: 512 glyphs, bit 1: a
  * Unicode table follows), charsize u8 (bytes per glyph = rows, 8 pixels wide), then the
