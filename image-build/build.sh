@@ -158,7 +158,7 @@ stage_app() {
   # appliance/src/x.js): imports already end in .js, and paths the code derives from
   # import.meta.url (../../native/x264-pipe) stay true, which a single bundle would break.
   (cd "$repo" && files 'appliance/src/*.ts' | grep -zv -e '\.test\.ts$' | \
-    xargs -0 npx esbuild --platform=node --format=esm --target=node20 \
+    xargs -0 npx esbuild --platform=node --format=esm --target=node20.19 \
       --outbase=appliance/src --outdir="$app/appliance/src" --log-level=warning)
   find "$app/appliance/src" -name '*.ts' -delete
   if [ -n "${SONOBOX_ENTRY:-}" ]; then # the OS can be tried before the service exists
@@ -168,6 +168,8 @@ stage_app() {
   # Production dependencies only. Native addons are built for the host's arch here; for a
   # foreign arch step 3 rebuilds them inside the target chroot.
   (cd "$app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts=false)
+  # node20.19 (trixie's nodejs, package.json engines): an older target makes esbuild drop
+  # import attributes (`with { type: 'json' }`), which Node then refuses at start-up.
   # Every import the service can reach must resolve against production dependencies
   # alone (a runtime import of a devDependency crash-loops the box): esbuild resolves the
   # whole graph from main.js in the staged tree and fails on anything missing. Native
@@ -176,6 +178,13 @@ stage_app() {
     --format=esm --outfile=/dev/null --log-level=error --log-limit=0 '--external:*.node' || {
     echo "the service imports something the image lacks (above): a package the service" \
       "uses belongs in dependencies, not devDependencies (package.json)" >&2; exit 1; }
+  # And the transpiled modules must load in Node as they are (import attributes, ESM/CJS
+  # interop, native addons): import the whole graph short of main.js, which would start
+  # the box. Same-arch builds only; a foreign arch's addons are built in step 3.
+  if [ "$arch" = "$(dpkg --print-architecture)" ]; then
+    (cd "$app" && node --input-type=module -e "await import('./appliance/src/app.js')") || {
+      echo "the transpiled service does not load in Node (above)" >&2; exit 1; }
+  fi
   rm -rf "$app/appliance/native/build" "$app/appliance/native/x264-pipe"
 }
 step "stage the app (npm ci --omit=dev, bundle, web UI)" stage_app

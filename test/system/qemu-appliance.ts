@@ -6,10 +6,16 @@
  * on the kernel command line, systemd-debug-generator(8)) through which the test runs
  * commands as root. Nothing in the image itself opens a shell.
  *
- * Networking: user-mode with restrict=on (the guest reaches nothing but the forwards), one
- * TCP forward 127.0.0.1:<port> -> guest:8080, and UDP forwards for a fixed ICE port range.
+ * Networking: user-mode, one TCP forward 127.0.0.1:<port> -> guest:8080, and UDP forwards
+ * for a fixed ICE port range. The guest must reach nothing but the forwards. Without a
+ * namespace that is restrict=on; but libslirp's restrict=on drops every UDP datagram the
+ * guest sends, replies to UDP forwards included (slirp udp.c udp_input: `if
+ * (slirp->restricted) goto bad` before the socket lookup), so WebRTC media cannot flow. With
+ * `netns` QEMU runs inside a network namespace the caller made, which holds only a
+ * loopback: restrict is off, and the guest still reaches nothing but the forwards (and
+ * whatever else listens on that namespace's loopback: the test's Chromium).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +27,24 @@ export interface BootOptions {
   /** Guest UDP ports forwarded 1:1 from 127.0.0.1 (WebRTC media). */
   udpPorts?: readonly number[];
   memoryMb?: number;
+  /** Appended to the image's cmdline.txt (e.g. systemd.setenv=SONOBOX_ARGS=...). */
+  extraCmdline?: string;
+  /** Run QEMU in this network namespace (see createNetns), without restrict=on. */
+  netns?: string;
 }
+
+/** Creates an empty network namespace with only its loopback up. */
+export function createNetns(name: string): void {
+  execFileSync('ip', ['netns', 'add', name]);
+  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+}
+
+export function deleteNetns(name: string): void {
+  spawnSync('ip', ['netns', 'del', name]);
+}
+
+/** argv prefix that runs a command inside `netns`. */
+export const inNetns = (netns: string, argv: readonly string[]): string[] => ['ip', 'netns', 'exec', netns, ...argv];
 
 /** Reads one file from the FAT partition starting at 1 MiB (mtools, no loop device). */
 export function readBootFile(image: string, name: string, dest: string): void {
@@ -53,7 +76,7 @@ export class QemuAppliance {
     readBootFile(o.image, 'vmlinuz', join(dir, 'vmlinuz'));
     readBootFile(o.image, 'initrd.img', join(dir, 'initrd.img'));
     readBootFile(o.image, 'cmdline.txt', join(dir, 'cmdline.txt'));
-    const cmdline = `${readFileSync(join(dir, 'cmdline.txt'), 'utf8').trim()} systemd.debug_shell=ttyS1`;
+    const cmdline = `${readFileSync(join(dir, 'cmdline.txt'), 'utf8').trim()} systemd.debug_shell=ttyS1${o.extraCmdline ? ` ${o.extraCmdline}` : ''}`;
     const shellPath = join(dir, 'shell.sock');
     const fwd = [`hostfwd=tcp:127.0.0.1:${o.hostHttpPort}-:8080`, ...(o.udpPorts ?? []).map((p) => `hostfwd=udp:127.0.0.1:${p}-:${p}`)];
     const args = [
@@ -61,13 +84,15 @@ export class QemuAppliance {
       '-display', 'none', '-monitor', 'none', '-no-reboot',
       '-kernel', join(dir, 'vmlinuz'), '-initrd', join(dir, 'initrd.img'), '-append', cmdline,
       '-drive', `file=${o.image},format=raw,if=virtio`,
-      '-netdev', `user,id=n0,restrict=on,${fwd.join(',')}`, '-device', 'virtio-net-pci,netdev=n0',
+      '-netdev', `user,id=n0,restrict=${o.netns ? 'off' : 'on'},${fwd.join(',')}`, '-device', 'virtio-net-pci,netdev=n0',
       // A hardware watchdog for systemd's RuntimeWatchdogSec=.
       '-device', 'i6300esb', '-action', 'watchdog=reset',
       '-serial', 'stdio',
       '-chardev', `socket,id=dbg,path=${shellPath},server=on,wait=off`, '-serial', 'chardev:dbg',
     ];
-    const qemu = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // `ip netns exec` execs QEMU in place (same PID), so kill() still reaches QEMU.
+    const [cmd, ...argv] = o.netns ? inNetns(o.netns, ['qemu-system-x86_64', ...args]) : ['qemu-system-x86_64', ...args];
+    const qemu = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     return new QemuAppliance(qemu, dir, shellPath);
   }
 
