@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { WITHHOLD_ALL } from '../mask/mask-presets.js';
 import { applyConfigToml, problemSummary, readConfigFile } from './config-file.js';
 import { defaultConfig, parseCli } from './config.js';
 
@@ -84,7 +85,6 @@ describe('each kind of error names the key, says what to write, and keeps the de
     { name: 'network mode unknown', toml: '[network]\nmode = "wifi"', key: 'network.mode', says: /"clinic", "hotspot".*got "wifi"/ },
     { name: 'Wi-Fi channel outside 2.4 GHz', toml: '[network]\nwifi_channel = 36', key: 'network.wifi_channel', says: /channel from 1 to 13.*got 36/ },
     { name: 'HTTPS with only a certificate', toml: '[network]\ntls_cert = "/boot/firmware/c.pem"', key: 'network.tls_cert', says: /all three for HTTPS, or none/ },
-    { name: 'mask preset unknown', toml: '[mask]\npreset = "ge-voluson"', key: 'mask.preset', says: /"ge-voluson" is not a known preset; choose one of: none, generic-top-banner/ },
     { name: 'section written as a value', toml: 'session = 3', key: 'session', says: /\[session\] on its own line/ },
   ];
   for (const t of cases) {
@@ -97,6 +97,13 @@ describe('each kind of error names the key, says what to write, and keeps the de
       expect(r.config).toEqual(defaultConfig);
     });
   }
+
+  it('an unusable mask preset fails closed: every frame is withheld, never streamed unmasked', () => {
+    const r = applyConfigToml('[mask]\npreset = "ge-voluson"');
+    expect(r.problems.map((p) => p.key)).toEqual(['mask.preset']);
+    expect(r.config.mask.preset).toBe(WITHHOLD_ALL);
+    expect(r.problems[0]!.message).toMatch(/^mask\.preset "ge-voluson" is not a known preset; choose one of: none, generic-top-banner.*no picture is sent/);
+  });
 
   it('good keys beside a bad one still apply', () => {
     const r = applyConfigToml('language = "fr"\n[session]\nmax_viewers = 0\nlink_ttl_s = 90\n[button]\nkey = "NOPE"');

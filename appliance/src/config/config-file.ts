@@ -3,7 +3,7 @@ import { parse, TomlError } from 'smol-toml';
 import { keyCodes } from '../cart/evdev.js';
 import type { Language } from '../cart/messages.js';
 import { languages } from '../cart/messages.js';
-import { activePreset } from '../mask/mask-presets.js';
+import { activePreset, WITHHOLD_ALL } from '../mask/mask-presets.js';
 import type { HotspotSettings } from '../network/hostapd-config.js';
 import { validateHotspotSettings } from '../network/hostapd-config.js';
 import type { Config } from './config.js';
@@ -164,9 +164,10 @@ const schema: Record<string, Record<string, Setter>> = {
         return undefined;
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        // Falling back to 'none' streams the scanner unmasked: the cart shows this problem
-        // on its idle screen until the file is fixed.
-        return e.message.replace(/^mask\.preset /, '');
+        // Fail closed: with an unusable preset the box withholds every frame (viewers see
+        // the slate) rather than stream the scanner unmasked; the cart shows the problem.
+        c.mask.preset = WITHHOLD_ALL;
+        return `${e.message.replace(/^mask\.preset /, '')}; until it is fixed no picture is sent`;
       }
     },
   },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { i420Size, type RawFrame } from '../capture/raw-frame.js';
 import { layoutBytes, layoutOfV4l2 } from './apply-mask.js';
 import { MaskFilter } from './mask-filter.js';
+import { WITHHOLD_ALL } from './mask-presets.js';
 import { activePreset } from './mask-presets.js';
 import { OUTLINE_RGB, renderMaskPreview } from './mask-preview.js';
 
@@ -126,3 +127,13 @@ describe('renderMaskPreview', () => {
 function rgbOf(y: number): number {
   return Math.round(1.164 * (y - 16));
 }
+
+describe('withhold-all (what an unusable configured preset becomes)', () => {
+  it('withholds frames of every resolution', () => {
+    const filter = new MaskFilter({ preset: activePreset(WITHHOLD_ALL), log: () => {} });
+    for (const [w, h] of [[1280, 720], [1920, 1080], [640, 480]] as const) {
+      const f: RawFrame = { width: w, height: h, seq: 0, captureTimeMs: 0, data: Buffer.alloc(i420Size(w, h), 200) };
+      expect(filter.filter(f)).toBe(false);
+    }
+  });
+});

@@ -50,6 +50,12 @@ export interface PixelRect {
 
 /** The preset name that means "mask nothing" (bench set-up only). */
 export const NO_MASK = 'none';
+/**
+ * What a box runs with when its configured preset is unusable (misspelt in sonobox.toml):
+ * no resolution matches, so every frame is withheld and viewers see the slate. Falling
+ * back to no mask would stream the patient banner.
+ */
+export const WITHHOLD_ALL = 'withhold-all';
 
 /**
  * Checks one preset's shape and ranges; `origin` names where it came from in errors.
@@ -62,7 +68,7 @@ export function parsePreset(raw: unknown, origin: string): MaskPreset {
   if (typeof raw !== 'object' || raw === null) return fail('must be a JSON object with name, description and sets');
   const p = raw as Record<string, unknown>;
   if (typeof p.name !== 'string' || !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(p.name)) return fail(`name must be kebab-case letters and digits (got ${JSON.stringify(p.name)})`);
-  if (p.name === NO_MASK) return fail(`"${NO_MASK}" is reserved for "no masking"; choose another name`);
+  if (p.name === NO_MASK || p.name === WITHHOLD_ALL) return fail(`"${p.name}" is reserved; choose another name`);
   const name = p.name;
   const where = `"${name}" (${origin})`;
   const bad = (what: string): never => {
@@ -124,6 +130,7 @@ export const builtInPresets: readonly MaskPreset[] = parsePresets([
  */
 export function activePreset(name: string, presets: readonly MaskPreset[] = builtInPresets): MaskPreset | undefined {
   if (name === NO_MASK) return undefined;
+  if (name === WITHHOLD_ALL) return { name: WITHHOLD_ALL, description: 'every frame withheld: the configured preset is unusable', sets: [] };
   const preset = presets.find((p) => p.name === name);
   if (!preset) {
     throw new ConfigError(`mask.preset "${name}" is not a known preset; choose one of: ${[NO_MASK, ...presets.map((p) => p.name)].join(', ')} (presets live in appliance/src/mask/presets/)`);
