@@ -10,12 +10,13 @@ export interface PresentedFrame {
 }
 
 /** Opens the viewer page at `link` in a fresh browser context (a separate "device"). */
-export async function openViewer(browser: Browser, link: string): Promise<Page> {
+export async function openViewer(browser: Browser, link: string, beforeGoto?: (page: Page) => void): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
   // tsx (the bench runs under it) compiles with esbuild's keepNames, which wraps inner
   // functions of page.evaluate callbacks in a __name() helper the page does not have.
   await context.addInitScript('globalThis.__name = (f) => f');
   const page = await context.newPage();
+  beforeGoto?.(page);
   await page.goto(link);
   return page;
 }

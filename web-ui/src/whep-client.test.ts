@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CodecLike } from './h264-codecs.js';
 import type { LinkSecret } from './link-fragment.js';
 import {
+  enableHeaderExtensions,
   WhepClient,
   type EventSourceLike,
   type PeerLike,
@@ -415,5 +416,18 @@ describe('WhepClient: secrets stay out of URLs', () => {
       `Bearer ${RESUME}`,
       `Bearer ${RESUME_2}`,
     ]);
+  });
+});
+
+describe('enableHeaderExtensions', () => {
+  const P = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+  const A = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time';
+  const T = 'urn:ietf:params:rtp-hdrext:toffset';
+  it.each([
+    { name: 'Chromium 156 default: abs-capture-time stopped → turned on', list: [{ uri: P, direction: 'sendrecv' }, { uri: A, direction: 'stopped' }], want: [{ uri: P, direction: 'sendrecv' }, { uri: A, direction: 'sendrecv' }] },
+    { name: 'already on: unchanged', list: [{ uri: A, direction: 'recvonly' }], want: [{ uri: A, direction: 'recvonly' }] },
+    { name: 'other stopped extensions stay stopped', list: [{ uri: T, direction: 'stopped' }], want: [{ uri: T, direction: 'stopped' }] },
+  ])('$name', ({ list, want }) => {
+    expect(enableHeaderExtensions(list)).toEqual(want);
   });
 });

@@ -42,6 +42,27 @@ export type FetchLike = (url: string, init: RequestInitLike) => Promise<Response
 export interface TransceiverLike {
   /** Absent on browsers without RTCRtpTransceiver.setCodecPreferences. */
   setCodecPreferences?: ((codecs: CodecLike[]) => void) | undefined;
+  /** W3C webrtc-extensions; absent on older browsers. */
+  getHeaderExtensionsToNegotiate?: (() => HeaderExtensionLike[]) | undefined;
+  setHeaderExtensionsToNegotiate?: ((extensions: HeaderExtensionLike[]) => void) | undefined;
+}
+export interface HeaderExtensionLike {
+  readonly uri: string;
+  readonly direction: string;
+}
+
+/**
+ * RTP header extensions the box sends and the page asks for. Chromium offers playout-delay
+ * by default but not abs-capture-time, so the page turns it on where the browser lets it.
+ */
+export const wantedHeaderExtensions = [
+  'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
+  'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time',
+] as const;
+
+/** The browser's list with every wanted extension it knows switched on (receive side). */
+export function enableHeaderExtensions(list: readonly HeaderExtensionLike[], wanted: readonly string[] = wantedHeaderExtensions): HeaderExtensionLike[] {
+  return list.map((e) => (wanted.includes(e.uri) && e.direction === 'stopped' ? { ...e, direction: 'sendrecv' } : e));
 }
 export interface TrackEventLike {
   readonly track: unknown;
@@ -204,6 +225,13 @@ export class WhepClient {
         return DONE;
       }
       transceiver.setCodecPreferences(h264);
+    }
+    if (transceiver.getHeaderExtensionsToNegotiate && transceiver.setHeaderExtensionsToNegotiate) {
+      try {
+        transceiver.setHeaderExtensionsToNegotiate(enableHeaderExtensions(transceiver.getHeaderExtensionsToNegotiate()));
+      } catch {
+        // An extension the browser refuses only costs its latency hint, never the stream.
+      }
     }
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
