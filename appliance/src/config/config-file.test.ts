@@ -35,6 +35,7 @@ describe('valid files', () => {
     { name: 'encoder', toml: '[encoder]\ndevice = "software"\nbitrate_kbps = 2500', check: (c) => [c.encoder.spec, c.encoder.bitrateBps], want: ['software', 2_500_000] },
     { name: 'http', toml: '[http]\nport = 80\npublic_host = "sonobox.local"', check: (c) => [c.http.port, c.http.publicHost], want: [80, 'sonobox.local'] },
     { name: 'hotspot network', toml: '[network]\nmode = "hotspot"\nwifi_ssid = "echo-3"\nwifi_channel = 11\nwifi_country = "fr"', check: (c) => [c.network.mode, c.network.hotspot.ssid, c.network.hotspot.channel, c.network.hotspot.countryCode], want: ['hotspot', 'echo-3', 11, 'FR'] },
+    { name: 'network auto (the image default)', toml: '[network]\nmode = "auto"', check: (c) => c.network.mode, want: 'auto' },
     { name: 'clinic HTTPS, all three', toml: '[network]\ntls_cert = "/boot/firmware/c.pem"\ntls_key = "/boot/firmware/k.pem"\ntls_hostname = "sonobox.example"', check: (c) => c.network.clinic, want: { certFile: '/boot/firmware/c.pem', keyFile: '/boot/firmware/k.pem', hostname: 'sonobox.example' } },
     { name: 'mask preset', toml: '[mask]\npreset = "generic-top-banner"', check: (c) => c.mask.preset, want: 'generic-top-banner' },
     { name: 'dotted keys are the same as sections', toml: 'session.max_viewers = 3', check: (c) => c.session.maxViewers, want: 3 },

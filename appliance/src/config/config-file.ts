@@ -144,7 +144,7 @@ const schema: Record<string, Record<string, Setter>> = {
     },
   },
   network: {
-    mode: oneOf(['clinic', 'hotspot'], (s, c) => { c.network.mode = s as Config['network']['mode']; }),
+    mode: oneOf(['clinic', 'hotspot', 'auto'], (s, c) => { c.network.mode = s as Config['network']['mode']; }),
     wifi_ssid: hotspot('ssid', (v) => v),
     wifi_channel: hotspot('channel', (v) => v),
     wifi_country: hotspot('countryCode', (v) => (typeof v === 'string' ? v.toUpperCase() : v)),

@@ -52,9 +52,11 @@ export interface Config {
     /**
      * 'hotspot': the box's own WPA2 access point, a fresh passphrase per session, the cart
      * shows a WIFI: QR code first (set this on boards with Wi-Fi). 'clinic': the box is on
-     * the clinic's network. Default 'clinic' so a dev PC never reconfigures its Wi-Fi.
+     * the clinic's network. 'auto': hotspot when the board has a Wi-Fi interface and
+     * hostapd + dnsmasq are installed, else clinic (network/auto-mode.ts; the appliance
+     * image's default). Default 'clinic' so a dev PC never reconfigures its Wi-Fi.
      */
-    mode: 'hotspot' | 'clinic'; // default 'clinic'
+    mode: 'hotspot' | 'clinic' | 'auto'; // default 'clinic'
     /** network/hostapd-config.ts documents each field. */
     hotspot: HotspotSettings; // default wlan0, "sonobox", channel 6, US
     /**
@@ -131,8 +133,8 @@ export function validateConfig(c: Config): Config {
   }
   int('session.linkTtlMs', c.session.linkTtlMs, 1_000, 24 * 3_600_000);
   int('session.maxViewers', c.session.maxViewers, 1, 16);
-  if (c.network.mode !== 'hotspot' && c.network.mode !== 'clinic') throw new ConfigError(`network.mode must be hotspot or clinic (got "${String(c.network.mode)}")`);
-  if (c.network.mode === 'hotspot') {
+  if (c.network.mode !== 'hotspot' && c.network.mode !== 'clinic' && c.network.mode !== 'auto') throw new ConfigError(`network.mode must be hotspot, clinic or auto (got "${String(c.network.mode)}")`);
+  if (c.network.mode !== 'clinic') {
     try {
       validateHotspotSettings(c.network.hotspot);
     } catch (e) {
@@ -171,7 +173,8 @@ export const cliUsage = `Usage: npm start -- [options]
   --ice-host ADDR       extra host address to offer as an ICE candidate (repeatable)
   --ice-ports MIN-MAX   UDP ports for WebRTC media, e.g. 40000-40099 (default: any free port)
   --max-viewers N       devices that may watch one session, one link each (default 1)
-  --network hotspot|clinic  the box's own Wi-Fi access point, or the clinic network (default clinic)
+  --network hotspot|clinic|auto  the box's own Wi-Fi access point, the clinic network, or
+                            hotspot when the board has Wi-Fi and hostapd+dnsmasq (default clinic)
   --wifi-interface IF   hotspot interface (default wlan0); --wifi-ssid NAME (default sonobox)
   --wifi-channel N      hotspot 2.4 GHz channel 1-13 (default 6); --wifi-country CC (default US)
   --tls-cert FILE --tls-key FILE --tls-hostname NAME  clinic mode over HTTPS (with HSTS)
@@ -237,7 +240,7 @@ export function parseCli(argv: readonly string[], base: Config = defaultConfig):
       case '--max-viewers': c.session.maxViewers = num(flag, value()); break;
       case '--network': {
         const v = value();
-        if (v !== 'hotspot' && v !== 'clinic') throw new ConfigError(`--network must be hotspot or clinic (got "${v}")`);
+        if (v !== 'hotspot' && v !== 'clinic' && v !== 'auto') throw new ConfigError(`--network must be hotspot, clinic or auto (got "${v}")`);
         c.network.mode = v;
         break;
       }

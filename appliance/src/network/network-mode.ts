@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config.js';
+import { chooseAutoMode, describeAutoDecision, probeWifi, type WifiProbe } from './auto-mode.js';
 import { Hotspot, type HotspotOptions } from './hotspot.js';
 
 /** What the cart needs to show the WIFI: QR before the link (hotspot mode only). */
@@ -38,6 +39,8 @@ export interface NetworkModeDeps {
   readonly log: { info(msg: string): void; warn(msg: string): void };
   /** Tests replace hostapd/dnsmasq/ip. */
   readonly commands?: HotspotOptions['commands'];
+  /** mode 'auto': what the board has (default probeWifi() on /sys and $PATH); tests fake it. */
+  readonly probe?: () => WifiProbe;
 }
 
 /** `https://name/` drops the default port, like browsers do. */
@@ -46,7 +49,20 @@ function origin(scheme: 'http' | 'https', host: string, port: number): string {
   return `${scheme}://${host}${port === dflt ? '' : `:${port}`}`;
 }
 
-export function createNetworkMode(config: Config['network'], deps: NetworkModeDeps): NetworkMode {
+/**
+ * 'auto' resolved once, at start-up, to 'hotspot' (on the Wi-Fi interface found) or
+ * 'clinic', with one log line saying which and why (network/auto-mode.ts).
+ */
+export function resolveNetworkConfig(config: Config['network'], deps: Pick<NetworkModeDeps, 'log' | 'commands' | 'probe'>): Config['network'] & { mode: 'hotspot' | 'clinic' } {
+  if (config.mode !== 'auto') return { ...config, mode: config.mode };
+  const probe = deps.probe ?? (() => probeWifi({ commands: deps.commands }));
+  const decision = chooseAutoMode(probe(), config.hotspot.interface);
+  deps.log.info(describeAutoDecision(decision));
+  return decision.mode === 'hotspot' ? { ...config, mode: 'hotspot', hotspot: { ...config.hotspot, interface: decision.interface } } : { ...config, mode: 'clinic' };
+}
+
+export function createNetworkMode(requested: Config['network'], deps: NetworkModeDeps): NetworkMode {
+  const config = resolveNetworkConfig(requested, deps);
   if (config.mode === 'clinic') {
     const { certFile, keyFile, hostname } = config.clinic;
     let https: NetworkMode['https'];
