@@ -43,6 +43,16 @@ mount -t overlay overlay -o lowerdir=/host,upperdir=/ovl/upper,workdir=/ovl/work
   || fail "cannot mount the overlay root"
 
 r=/newroot
+# The guest gets fresh tmpfs /tmp and /run, which would hide a checkout (or its cache) that
+# lives there on the host, as CI's clones may: hold those paths and bind them back after.
+held=""
+for p in "$repo" "$cache"; do
+  case "$p" in
+    /tmp/*|/run/*)
+      h="/held$(echo "$p" | tr / _)"
+      mkdir -p "$h" && mount --bind "$r$p" "$h" && held="$held $p=$h" ;;
+  esac
+done
 for d in proc sys dev tmp run; do mkdir -p "$r/$d"; done
 mount -t proc proc "$r/proc"
 mount -t sysfs sysfs "$r/sys"
@@ -52,6 +62,9 @@ mount -t devpts devpts "$r/dev/pts"
 mount -t tmpfs tmpfs "$r/dev/shm"
 mount -t tmpfs tmpfs "$r/tmp"
 mount -t tmpfs tmpfs "$r/run"
+for pair in $held; do
+  mkdir -p "$r${pair%%=*}" && mount --bind "${pair#*=}" "$r${pair%%=*}" || fail "cannot bind ${pair%%=*} back over the guest's tmpfs"
+done
 mkdir -p "$r/run/hw-out" "$r/lib/modules/$abi"
 mount --bind /out "$r/run/hw-out"
 # The guest kernel's modules (plus the out-of-tree vicodec) replace whatever the host has.
