@@ -16,6 +16,9 @@ status=0
 npm run -s typecheck || exit 1
 npm run -s build:ui || exit 1
 
+# npm test includes the appliance image boot (test/system); the plain `vitest run` loop
+# leaves it out unless asked, and SONOBOX_SKIP_SYSTEM_TEST=1 leaves it out here.
+[[ ${SONOBOX_SKIP_SYSTEM_TEST:-0} == 1 ]] || export SONOBOX_SYSTEM_TEST=1
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/host.json" || status=1
 
 if [[ ${SONOBOX_SKIP_HW_EMULATED:-0} == 1 ]]; then

@@ -52,6 +52,9 @@ describe.skipIf(!canRun)('udev/99-sonobox.rules (host syntax check)', () => {
   });
 });
 
-describe.runIf(!canRun)('udev/99-sonobox.rules', () => {
-  it.skip('skipped: needs root and udevadm (apt-get install udev) to load the rules', () => {});
-});
+// Registered only where it applies, so a machine that runs the real tests lists no skip.
+if (!canRun) {
+  describe('udev/99-sonobox.rules', () => {
+    it.skip('skipped: needs root and udevadm (apt-get install udev) to load the rules', () => {});
+  });
+}
