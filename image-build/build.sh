@@ -221,6 +221,10 @@ customize() {
   chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service \
     getty@.service serial-getty@.service getty-static.service
   ln -sf /dev/null "$root/etc/systemd/system/dpkg-db-backup.timer"
+  # hostapd and dnsmasq run only as the service's children, per session, with files in its
+  # RAM-only runtime directory: never as system services with a config file on the card.
+  # (dnsmasq-base ships no unit; masking covers a later full dnsmasq install too.)
+  chroot "$root" systemctl mask hostapd.service hostapd@.service dnsmasq.service dnsmasq@.service
   # Restore update-initramfs and build the one initrd (MODULES=list, COMPRESS=zstd).
   rm -f "$root/usr/sbin/update-initramfs"
   chroot "$root" dpkg-divert --local --rename --remove /usr/sbin/update-initramfs
