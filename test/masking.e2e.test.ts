@@ -109,18 +109,8 @@ async function readFrames(page: Page, regions: PixelRect[], count: number, timeo
   return page.evaluate(
     ({ readerSource, regions, count, timeoutMs }) =>
       new Promise<FrameReadout[]>((resolve, reject) => {
-        const find = (root: Document | ShadowRoot): HTMLVideoElement | null => {
-          const v = root.querySelector('video');
-          if (v) return v;
-          for (const el of Array.from(root.querySelectorAll('*'))) {
-            if (el.shadowRoot) {
-              const inner = find(el.shadowRoot);
-              if (inner) return inner;
-            }
-          }
-          return null;
-        };
-        const video = find(document);
+        // <sonobox-viewer> renders into the light DOM (its CSS is an external sheet for the CSP).
+        const video = document.querySelector('video');
         if (!video) return reject(new Error('no <video> on the page'));
         const read = new Function(`return (${readerSource})`)() as (d: Uint8ClampedArray, w: number, h: number) => { seq: number } | null;
         const canvas = document.createElement('canvas');

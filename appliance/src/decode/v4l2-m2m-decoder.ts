@@ -24,7 +24,7 @@ import type { RawFrame } from '../capture/raw-frame.js';
 import { InFlightFrames } from '../encode/v4l2-m2m-encoder-units.js';
 import { BufFlag, DecCmd, EventType, PixFmt, SRC_CH_RESOLUTION, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, PixFormat } from '../v4l2/m2m-abi.js';
-import { M2mDevice, V4l2CallError, type MappedBuffer } from '../v4l2/m2m-device.js';
+import { closeQuietly, M2mDevice, V4l2CallError, type MappedBuffer } from '../v4l2/m2m-device.js';
 import { pickRawFormat, rawLayout, readI420, type RawLayout } from '../v4l2/m2m-raw-layout.js';
 
 export type DecoderCodec = 'mjpeg' | 'fwht';
@@ -374,17 +374,3 @@ function codedFormat(codec: DecoderCodec, offered: readonly number[]): number | 
   return want.find((f) => offered.includes(f));
 }
 
-function closeQuietly(dev: M2mDevice): void {
-  for (const q of ['output', 'capture'] as const) {
-    try {
-      dev.requestBuffers(q, 0, 'mmap');
-    } catch {
-      /* closing frees them anyway */
-    }
-  }
-  try {
-    dev.close();
-  } catch {
-    /* already closed */
-  }
-}

@@ -29,7 +29,7 @@ import { basename } from 'node:path';
 import type { RawFrame } from '../capture/raw-frame.js';
 import { BufFlag, Cid, EncCmd, PixFmt, fourcc, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, MemoryKind } from '../v4l2/m2m-abi.js';
-import { M2mDevice, V4l2CallError } from '../v4l2/m2m-device.js';
+import { closeQuietly, M2mDevice, V4l2CallError } from '../v4l2/m2m-device.js';
 import type { MappedBuffer } from '../v4l2/m2m-device.js';
 import { pickRawFormat, rawLayout, writeI420 } from '../v4l2/m2m-raw-layout.js';
 import type { RawLayout } from '../v4l2/m2m-raw-layout.js';
@@ -584,17 +584,3 @@ export class V4l2M2mEncoder implements H264Encoder {
   }
 }
 
-function closeQuietly(dev: M2mDevice): void {
-  for (const q of ['output', 'capture'] as const) {
-    try {
-      dev.requestBuffers(q, 0, 'mmap');
-    } catch {
-      /* REQBUFS 0 can fail on a dead node; close() below releases the buffers anyway */
-    }
-  }
-  try {
-    dev.close();
-  } catch {
-    /* already closed */
-  }
-}

@@ -290,3 +290,19 @@ export class M2mDevice {
     }
   }
 }
+
+/** Frees both queues' buffers and closes, ignoring errors: for teardown after a failure. */
+export function closeQuietly(dev: M2mDevice): void {
+  for (const q of ['output', 'capture'] as const) {
+    try {
+      dev.requestBuffers(q, 0, 'mmap');
+    } catch {
+      /* REQBUFS 0 can fail on a dead node; close() below releases the buffers anyway */
+    }
+  }
+  try {
+    dev.close();
+  } catch {
+    /* already closed */
+  }
+}
