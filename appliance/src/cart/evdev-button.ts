@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, type ReadStream } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import type { ButtonAction, PressTiming } from './button.js';
 import { defaultPressTiming, PressClassifier } from './button.js';
 import { EV_KEY, InputEventParser, keyCodes } from './evdev.js';
@@ -33,6 +33,8 @@ export interface EvdevButtonOptions {
 }
 
 export const defaultButtonDevice = '/dev/sonobox/button';
+/** How often the button node is read; a press lasts far longer (debounce is 30 ms). */
+const POLL_MS = 20;
 export const defaultButtonKeyCode = keyCodes.KEY_ENTER;
 
 /**
@@ -40,6 +42,12 @@ export const defaultButtonKeyCode = keyCodes.KEY_ENTER;
  * receiving the same bytes). When the node disappears (USB unplug: ENODEV, or ENOENT on
  * open) or the stream ends (the FIFO writer closed), it waits for the node and reopens;
  * a press in progress at that moment is dropped, never turned into an action.
+ *
+ * The node is opened non-blocking and polled from a timer rather than read through a
+ * stream: a stream parks a blocking read() on libuv's thread pool until the next key
+ * event, and process.exit() then waits for that thread forever, so the service could
+ * not stop (systemd had to SIGKILL it after TimeoutStopSec). Polling every POLL_MS costs
+ * one read(2) returning EAGAIN, well inside the debounce time.
  */
 export class EvdevButton implements Button {
   readonly description: string;
@@ -47,7 +55,9 @@ export class EvdevButton implements Button {
   private readonly classifier: PressClassifier;
   private readonly keyCode: number;
   private readonly now: () => number;
-  private stream: ReadStream | undefined;
+  private fd: number | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private readonly chunk = Buffer.alloc(24 * 64);
   private timer: NodeJS.Timeout | undefined;
   private retry: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -71,28 +81,54 @@ export class EvdevButton implements Button {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.retry);
-    this.stream?.destroy();
-    this.stream = undefined;
+    this.close();
   }
 
   private open(): void {
     if (this.stopped) return;
     if (!existsSync(this.opts.path)) return this.waitForDevice();
-    const stream = createReadStream(this.opts.path, { highWaterMark: 24 * 64 });
-    this.stream = stream;
-    stream.on('open', () => {
-      if (this.missingReported) this.opts.log?.info(`Button ${this.opts.path} is back`);
-      this.missingReported = false;
-    });
-    stream.on('data', (chunk) => this.onBytes(chunk as Buffer));
-    stream.on('error', () => this.lost(stream));
-    stream.on('end', () => this.lost(stream));
+    try {
+      this.fd = openSync(this.opts.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return this.waitForDevice();
+    }
+    if (this.missingReported) this.opts.log?.info(`Button ${this.opts.path} is back`);
+    this.missingReported = false;
+    this.poll();
   }
 
-  private lost(stream: ReadStream): void {
-    if (this.stream !== stream) return;
-    stream.destroy();
-    this.stream = undefined;
+  /** Reads whatever events are queued, then looks again in POLL_MS. */
+  private poll(): void {
+    if (this.fd === undefined || this.stopped) return;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.fd, this.chunk, 0, this.chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+        return this.lost(); // ENODEV: unplugged
+      }
+      if (n === 0) return this.lost(); // end of file: a FIFO's writer went away
+      this.onBytes(Buffer.from(this.chunk.subarray(0, n)));
+    }
+    this.poller = setTimeout(() => this.poll(), POLL_MS);
+    this.poller.unref();
+  }
+
+  private close(): void {
+    clearTimeout(this.poller);
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already gone with the device */
+      }
+    }
+    this.fd = undefined;
+  }
+
+  private lost(): void {
+    this.close();
     this.parser.reset();
     this.classifier.reset();
     clearTimeout(this.timer);
