@@ -56,7 +56,6 @@ const goldenHostapd = `# sonobox hotspot: generated per session, lives in RAM on
 interface=wlan0
 driver=nl80211
 ctrl_interface=/run/sonobox/hotspot/ctrl
-ctrl_interface_group=0
 ssid2=736f6e6f626f78
 utf8_ssid=1
 ignore_broadcast_ssid=0
@@ -362,7 +361,7 @@ describe.skipIf(!openssl)('clinic mode over HTTPS with the engineer\'s certifica
 
   it.each([
     ['cert without key and hostname', ['--tls-cert', '/boot/sonobox/tls.crt'], /all three/],
-    ['unknown network mode', ['--network', 'mesh'], /hotspot or clinic/],
+    ['unknown network mode', ['--network', 'mesh'], /--network must be hotspot, clinic or auto/],
     ['hotspot on channel 14', ['--network', 'hotspot', '--wifi-channel', '14'], /channel from 1 to 13/],
   ])('configuration refuses %s', (_n, argv, message) => {
     expect(() => parseCli(argv)).toThrow(message);

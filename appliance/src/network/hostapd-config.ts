@@ -52,9 +52,10 @@ export function hostapdConfig(s: HostapdSessionSettings): string {
     '# sonobox hotspot: generated per session, lives in RAM only, removed at session end.',
     `interface=${s.interface}`,
     'driver=nl80211',
+    // The control socket lives in the service's own 0700 runtime directory, so only the
+    // service user (and root) can reach it. No ctrl_interface_group: hostapd would chown the
+    // directory to that group, which the unprivileged service may not do, and fail to start.
     `ctrl_interface=${s.ctrlInterfaceDir}`,
-    // Only root may talk to the control socket.
-    'ctrl_interface_group=0',
     // ssid2 in hex: any UTF-8 name, no quoting rules to get wrong.
     `ssid2=${Buffer.from(s.ssid, 'utf8').toString('hex')}`,
     'utf8_ssid=1',
