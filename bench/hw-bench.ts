@@ -11,7 +11,6 @@
  * Usage: tsx bench/hw-bench.ts [--seconds 10] [--size 640x480] [--fps 30] [--paths zero-copy,copy]
  * Prints one human line per path and a JSON line (`HW_BENCH {...}`) for tools.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import { renderSlate } from '../appliance/src/capture/slate.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
@@ -21,6 +20,7 @@ import { VideoPipeline } from '../appliance/src/pipeline/video-pipeline.js';
 import { captureClockMs } from '../appliance/src/capture/raw-frame.js';
 import { StreamHub } from '../appliance/src/stream/stream-hub.js';
 import { findCaptureDevice, listVideoNodes, pickCaptureNodes } from '../appliance/src/v4l2/v4l2-discovery.js';
+import { nodeNamed } from '../appliance/src/v4l2/v4l2-discovery.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -33,16 +33,6 @@ const fps = Number(opt('fps', '30'));
 const paths = opt('paths', 'zero-copy,copy').split(',') as ('zero-copy' | 'copy')[];
 const WARMUP_MS = 2000;
 
-function nodeNamed(name: string): string | undefined {
-  try {
-    for (const e of readdirSync('/sys/class/video4linux')) {
-      if (readFileSync(`/sys/class/video4linux/${e}/name`, 'latin1').trim() === name) return `/dev/${e}`;
-    }
-  } catch {
-    /* no V4L2 */
-  }
-  return undefined;
-}
 
 const pct = (xs: readonly number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);

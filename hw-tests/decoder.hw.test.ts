@@ -8,7 +8,6 @@
  * no MJPEG): on a Pi 4 the last case runs it with JPEGs made by ffmpeg, if ffmpeg exists.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
@@ -17,17 +16,8 @@ import { probeBoard } from '../appliance/src/encode/board-probe.js';
 import type { AccessUnit, EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { vividNode, waitFor } from './hw-vivid.js';
+import { nodeNamed } from '../appliance/src/v4l2/v4l2-discovery.js';
 
-function nodeNamed(name: string): string | undefined {
-  try {
-    for (const e of readdirSync('/sys/class/video4linux')) {
-      if (readFileSync(`/sys/class/video4linux/${e}/name`, 'latin1').trim() === name) return `/dev/${e}`;
-    }
-  } catch {
-    /* no V4L2 */
-  }
-  return undefined;
-}
 
 const meanLuma = (f: { data: Buffer; width: number; height: number }): number => {
   let s = 0;

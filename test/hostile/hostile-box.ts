@@ -153,3 +153,10 @@ export function collectUntilClosed(s: Socket, timeoutMs: number): Promise<{ data
     });
   });
 }
+
+/** This process's UDP socket count once it has fallen to `baseline` or 5 s have passed (closed peers release sockets asynchronously). */
+export async function udpSocketsAfterSettling(baseline: number): Promise<number> {
+  const end = Date.now() + 5000;
+  while (socketCounts().udp > baseline && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  return socketCounts().udp;
+}

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultLimits } from '../../appliance/src/http/server.js';
 import { FakeViewerFactory, sampleOffer } from '../../appliance/src/http/test/fake-viewer-factory.js';
-import { buildHostileBox, chromiumOffer, socketCounts, type HostileBox } from './hostile-box.js';
+import { buildHostileBox, chromiumOffer, socketCounts, udpSocketsAfterSettling, type HostileBox } from './hostile-box.js';
 
 const GUESSES = 100_000;
 const TIMING_SAMPLES = 3_000;
@@ -161,9 +161,7 @@ describe('two devices racing one link', () => {
         expect(box.sessions.snapshot().viewers).toBe(1);
         expect((await box.server.inject({ method: 'DELETE', url: winner.headers.location as string })).statusCode).toBe(200);
       }
-      const end = Date.now() + 5000;
-      while (socketCounts().udp > before.udp && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      expect(socketCounts().udp).toBe(before.udp);
+      expect(await udpSocketsAfterSettling(before.udp)).toBe(before.udp);
     } finally {
       await box.stop();
     }

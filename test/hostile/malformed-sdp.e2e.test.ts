@@ -15,7 +15,7 @@ import { FakeViewerFactory } from '../../appliance/src/http/test/fake-viewer-fac
 import { checkOffer } from '../../appliance/src/webrtc/offer-check.js';
 import { pinOfferToH264 } from '../../appliance/src/webrtc/offer-pinning.js';
 import { OfferRejected, type PendingViewer, type ViewerFactory } from '../../appliance/src/webrtc/viewer-connection.js';
-import { buildHostileBox, chromiumOffer, socketCounts, type HostileBox } from './hostile-box.js';
+import { buildHostileBox, chromiumOffer, socketCounts, udpSocketsAfterSettling, type HostileBox } from './hostile-box.js';
 import { mutants } from './sdp-mutator.js';
 
 const SEED = 0x50b0;
@@ -187,9 +187,7 @@ describe(`seeded fuzz (seed ${SEED}): mutated Chromium offers never crash the bo
       }
       console.log(`fuzz/werift: ${JSON.stringify(counts)}`);
       expect((counts[400] ?? 0) + (counts[201] ?? 0)).toBe(FUZZ_WERIFT);
-      const end = Date.now() + 5000;
-      while (socketCounts().udp > before.udp && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      expect(socketCounts().udp).toBe(before.udp);
+      expect(await udpSocketsAfterSettling(before.udp)).toBe(before.udp);
     } finally {
       await box.stop();
     }

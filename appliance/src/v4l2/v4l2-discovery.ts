@@ -91,3 +91,19 @@ export function findCaptureDevice(opts: DiscoveryOptions = {}): string | undefin
   if (existsSync(stable)) return stable;
   return pickCaptureNodes(listVideoNodes(opts), opts.drivers ?? ['uvcvideo'])[0]?.path;
 }
+
+/**
+ * The /dev node whose sysfs name is exactly `name` (e.g. vicodec's "stateful-encoder"),
+ * found without opening any device; undefined when there is none or no V4L2 at all.
+ */
+export function nodeNamed(name: string, opts: Pick<DiscoveryOptions, 'sysClassDir' | 'devDir'> = {}): string | undefined {
+  const sys = opts.sysClassDir ?? '/sys/class/video4linux';
+  try {
+    for (const e of readdirSync(sys)) {
+      if (readFileSync(`${sys}/${e}/name`, 'latin1').trim() === name) return `${opts.devDir ?? '/dev'}/${e}`;
+    }
+  } catch {
+    /* no V4L2 on this machine */
+  }
+  return undefined;
+}
