@@ -50,17 +50,16 @@ describe('the spine: one-time link to live H.264 in Chromium', () => {
   });
 
   it('plays the live picture: the frame counter read back from 50+ rendered frames keeps increasing', async () => {
-    const answers: string[] = [];
-    const page = await openViewer(browser, links[0]!, (p) =>
-      p.on('response', (r) => {
-        if (r.url().endsWith('/whep') && r.status() === 201) void r.text().then((t) => answers.push(t));
-      }),
-    );
+    let answer: Promise<string> | undefined;
+    const page = await openViewer(browser, links[0]!, (p) => {
+      answer = p.waitForResponse((r) => r.url().endsWith('/whep') && r.status() === 201).then((r) => r.text());
+    });
     pages.push(page);
     await waitForState(page, 'live');
     // The low-latency header extensions were negotiated (the page asks for abs-capture-time).
-    expect(answers[0]).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay/);
-    expect(answers[0]).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/abs-capture-time/);
+    const answerSdp = await answer!;
+    expect(answerSdp).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay/);
+    expect(answerSdp).toMatch(/a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/abs-capture-time/);
     expect(page.url()).not.toContain('#'); // the token left the address bar
     const frames = await samplePresentedFrames(page, stampReaderSource, 60, 30_000);
     const seqs = frames.map((f) => f.seq);
