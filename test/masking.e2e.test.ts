@@ -10,8 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
 import { canRender, drawText } from '../appliance/src/capture/bitmap-font.js';
-import { SourceCondition, type FrameSink, type FrameSource } from '../appliance/src/capture/frame-source.js';
-import { renderSlate } from '../appliance/src/capture/slate.js';
+import type { FrameSink, FrameSource } from '../appliance/src/capture/frame-source.js';
 import { stampReaderSource, writeStamp } from '../appliance/src/capture/frame-stamp.js';
 import { captureClockMs, i420Size } from '../appliance/src/capture/raw-frame.js';
 import type { Config } from '../appliance/src/config/config.js';
@@ -245,17 +244,11 @@ describe('PHI masking before encoding, read back in Chromium', () => {
       const banner: PixelRect = { x: 58, y: 60, width: 500, height: 40 };
       const regions = [banner, inset(referenceRect(960, 540), 8)];
       const frames = await readFrames(page, regions, 30);
-      // What the slate itself shows in the banner area (its text may reach into it).
-      const slate = renderSlate(960, 540, SourceCondition.error, { seq: 0, timeMs: 0 });
-      let sum = 0;
-      for (let y = banner.y; y < banner.y + banner.height; y++) for (let x = banner.x; x < banner.x + banner.width; x++) sum += shownLuma(slate[y * 960 + x]!);
-      const slateBannerLuma = sum / (banner.width * banner.height);
       const stamped = frames.filter((f) => f.seq !== null);
       expect(stamped.length).toBeGreaterThanOrEqual(25);
       for (const f of stamped) expect(f.seq!).toBeLessThan(SOURCE_SEQ_BASE);
       for (const f of frames) {
-        expect(f.regions[0]!.max).toBeLessThan(60); // never the white banner…
-        expect(Math.abs(f.regions[0]!.mean - slateBannerLuma)).toBeLessThan(8); // …but what the slate shows there
+        expect(f.regions[0]!.max).toBeLessThan(60); // never the white banner
         expect(f.regions[1]!.mean).toBeLessThan(60); // never the reference block
       }
       const status = app.status() as { stream: { framesIn: number } };
