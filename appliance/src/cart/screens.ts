@@ -102,16 +102,7 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
     }
     case 'sharing': {
       canvas = createCanvas(W, H, colors.paper);
-      const portrait = H > W;
-      // The QR gets the largest square that still leaves the text 10 small characters of width.
-      const minText = 10 * 8 + m;
-      const side = portrait ? Math.min(W, H - minText) : Math.min(H, W - minText);
-      const qr = drawQr(canvas, state.link, { x: 0, y: 0, width: side, height: side }, 0x000000, colors.paper);
-      // The quiet zone already gives the QR its margin; the text takes what is left.
-      const col: Box = portrait
-        ? { x: m, y: qr.y + qr.side, width: W - 2 * m, height: H - qr.y - qr.side - m }
-        : { x: qr.x + qr.side, y: m, width: W - qr.x - qr.side - m, height: H - 2 * m };
-      const part = (from: number, f: number): Box => ({ x: col.x, y: col.y + Math.floor(col.height * from), width: col.width, height: Math.floor(col.height * f) });
+      const part = qrWithTextColumn(canvas, state.link, m);
       text(state.code, part(0, 0.28), colors.ink, { bold: true, maxCellHeight: Math.floor(H / 6) });
       text(t.sharingInstruction, part(0.3, 0.5), colors.ink, { maxCellHeight: Math.floor(H / 10) });
       if (state.maxViewers > 1) {
@@ -122,14 +113,7 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
     case 'join-wifi': {
       // Laid out like 'sharing': the largest QR that leaves room for the text.
       canvas = createCanvas(W, H, colors.paper);
-      const portrait = H > W;
-      const minText = 10 * 8 + m;
-      const side = portrait ? Math.min(W, H - minText) : Math.min(H, W - minText);
-      const qr = drawQr(canvas, state.wifiQr, { x: 0, y: 0, width: side, height: side }, 0x000000, colors.paper);
-      const col: Box = portrait
-        ? { x: m, y: qr.y + qr.side, width: W - 2 * m, height: H - qr.y - qr.side - m }
-        : { x: qr.x + qr.side, y: m, width: W - qr.x - qr.side - m, height: H - 2 * m };
-      const part = (from: number, f: number): Box => ({ x: col.x, y: col.y + Math.floor(col.height * from), width: col.width, height: Math.floor(col.height * f) });
+      const part = qrWithTextColumn(canvas, state.wifiQr, m);
       text(state.ssid, part(0, 0.28), colors.ink, { bold: true, maxCellHeight: Math.floor(H / 8) });
       text(`${t.joinWifiInstruction}.\n${t.joinWifiNext}.`, part(0.3, 0.7), colors.ink, { maxCellHeight: Math.floor(H / 10) });
       break;
@@ -175,4 +159,21 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
     }
   }
   return { canvas, texts };
+}
+
+/**
+ * Draws `payload` as the largest QR code that still leaves the text 10 small characters of
+ * width (below it in portrait, beside it in landscape) and returns the text column, as a
+ * function from (start, share) of its height to a box. The QR's quiet zone is its margin.
+ */
+function qrWithTextColumn(canvas: Canvas, payload: string, m: number): (from: number, f: number) => Box {
+  const W = canvas.width, H = canvas.height;
+  const portrait = H > W;
+  const minText = 10 * 8 + m;
+  const side = portrait ? Math.min(W, H - minText) : Math.min(H, W - minText);
+  const qr = drawQr(canvas, payload, { x: 0, y: 0, width: side, height: side }, 0x000000, colors.paper);
+  const col: Box = portrait
+    ? { x: m, y: qr.y + qr.side, width: W - 2 * m, height: H - qr.y - qr.side - m }
+    : { x: qr.x + qr.side, y: m, width: W - qr.x - qr.side - m, height: H - 2 * m };
+  return (from, f) => ({ x: col.x, y: col.y + Math.floor(col.height * from), width: col.width, height: Math.floor(col.height * f) });
 }
