@@ -1,9 +1,16 @@
 // Sums vitest JSON reports (host and QEMU guest) into one closing line, and lists every
-// skipped or todo test by name so that nothing skipped passes for a pass.
+// skipped or todo test by name so that nothing skipped passes for a pass. Failures are
+// listed last, with the start of their message, so that the tail of a CI log names them.
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 let passed = 0, failed = 0, skipped = 0;
 const notRun = [];
+const failures = [];
+// The first lines of a failure are what says which assertion broke; the stack below adds
+// little in a log tail and can be long.
+const firstLines = (message) =>
+  String(message ?? '').split('\n').filter((l) => l.trim()).slice(0, 6).map((l) => `      ${l}`).join('\n');
 const files = process.argv.slice(2);
 if (files.length === 0) {
   console.error('summarise-tests: no test report was written');
@@ -14,19 +21,29 @@ for (const file of files) {
   for (const suite of report.testResults ?? []) {
     for (const t of suite.assertionResults ?? []) {
       if (t.status === 'passed') passed++;
-      else if (t.status === 'failed') failed++;
+      else if (t.status === 'failed') {
+        failed++;
+        failures.push(`${relative(process.cwd(), suite.name)}\n    ${t.fullName}\n${firstLines((t.failureMessages ?? [])[0])}`);
+      }
       else {
         skipped++;
         notRun.push(`${t.status}: ${t.fullName}`);
       }
     }
     // A file that failed to load has no assertions but is a failure.
-    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) failed++;
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+      failed++;
+      failures.push(`${relative(process.cwd(), suite.name)}\n    (the file failed to load)\n${firstLines(suite.message)}`);
+    }
   }
 }
 if (notRun.length) {
   console.log(`\nNot run here (${notRun.length}):`);
   for (const line of notRun) console.log(`  ${line}`);
+}
+if (failures.length) {
+  console.log(`\nFailed (${failures.length}):`);
+  for (const f of failures) console.log(`  ${f}`);
 }
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);
