@@ -2,7 +2,14 @@
  * Viewers that connect, receive media, then vanish without a WHEP DELETE (their werift
  * peer is closed, as when a phone drops off the network). The box must reclaim each one by
  * itself (RTCP silence / ICE failure timers in WeriftViewerFactory, shortened here), and
- * after the sweep its RSS, file descriptors and UDP sockets are back to the baseline.
+ * after the sweep its file descriptors, UDP sockets, JS heap and off-heap buffers are back
+ * to the baseline.
+ *
+ * RSS is logged, not asserted: after a garbage collection it still holds pages the
+ * allocator and V8 keep for reuse, and its baseline moved between 120 and 157 MB from run to
+ * run with the same code, so a bound on it fails on noise (it did, in CI). What a leak of
+ * viewers would leave is live objects (heap) or Buffers (external + arrayBuffers), and
+ * those are measured after a full collection. Memory as a figure is the benchmark's job.
  *
  * The issue asks for 1,000 cycles: all of them must complete. Eight run at once (~8 cycles/s
  * here, ~2 min); BUDGET_MS only bounds the sweep if the machine is far slower than that.
@@ -16,8 +23,8 @@ import { buildHostileBox, socketCounts, type HostileBox } from './hostile-box.js
 const CYCLES = 1_000;
 const BUDGET_MS = 240_000;
 const PARALLEL = 8;
-const RSS_TOLERANCE_MB = 40;
 const HEAP_TOLERANCE_MB = 10;
+const OFF_HEAP_TOLERANCE_MB = 16;
 
 /** A full garbage collection, so memory is compared without garbage that is merely uncollected. */
 function collectGarbage(): void {
@@ -25,10 +32,11 @@ function collectGarbage(): void {
   (runInNewContext('gc') as () => void)();
 }
 
-function memory(): { rssMb: number; heapMb: number } {
+function memory(): { rssMb: number; heapMb: number; offHeapMb: number } {
   collectGarbage();
   const m = process.memoryUsage();
-  return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20 };
+  // arrayBuffers is counted inside external; external alone is the off-heap total.
+  return { rssMb: m.rss / 2 ** 20, heapMb: m.heapUsed / 2 ** 20, offHeapMb: m.external / 2 ** 20 };
 }
 
 async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -66,7 +74,7 @@ describe('connect/vanish cycles leave nothing behind', () => {
     }
   }
 
-  it(`${CYCLES} viewers connect, receive RTP and vanish without DELETE; RSS, fds and UDP sockets return to baseline`, async () => {
+  it(`${CYCLES} viewers connect, receive RTP and vanish without DELETE; fds, UDP sockets, heap and off-heap memory return to baseline`, async () => {
     // Warm up (JIT, werift's lazy modules, the encoder) before taking the baseline.
     for (let i = 0; i < 3; i++) await cycle();
     await until(() => box.sessions.snapshot().viewers === 0, 15_000);
@@ -91,14 +99,14 @@ describe('connect/vanish cycles leave nothing behind', () => {
     const after = { ...socketCounts(), ...memory() };
     console.log(
       `${done} connect/vanish cycles in ${sweepMs} ms (${PARALLEL} in parallel); at the end of the sweep ${peak.viewers} viewers still held, ${peak.udp} UDP sockets; ` +
-        `baseline fds ${base.fds} udp ${base.udp} tcp ${base.tcp} rss ${base.rssMb.toFixed(0)} MB heap ${base.heapMb.toFixed(0)} MB → after fds ${after.fds} udp ${after.udp} tcp ${after.tcp} rss ${after.rssMb.toFixed(0)} MB heap ${after.heapMb.toFixed(0)} MB`,
+        `baseline fds ${base.fds} udp ${base.udp} tcp ${base.tcp} rss ${base.rssMb.toFixed(0)} MB heap ${base.heapMb.toFixed(0)} MB off-heap ${base.offHeapMb.toFixed(1)} MB → after fds ${after.fds} udp ${after.udp} tcp ${after.tcp} rss ${after.rssMb.toFixed(0)} MB heap ${after.heapMb.toFixed(0)} MB off-heap ${after.offHeapMb.toFixed(1)} MB`,
     );
     expect(done).toBeGreaterThanOrEqual(CYCLES);
     expect(reclaimed).toBe(true);
     expect(after.udp).toBe(base.udp);
     expect(after.fds).toBeLessThanOrEqual(base.fds + 2);
     expect(after.tcp).toBe(base.tcp);
-    expect(after.rssMb).toBeLessThan(base.rssMb + RSS_TOLERANCE_MB);
     expect(after.heapMb).toBeLessThan(base.heapMb + HEAP_TOLERANCE_MB);
+    expect(after.offHeapMb).toBeLessThan(base.offHeapMb + OFF_HEAP_TOLERANCE_MB);
   }, BUDGET_MS + 60_000);
 });
