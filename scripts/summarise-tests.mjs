@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 let passed = 0, failed = 0, skipped = 0;
 const notRun = [];
 const failures = [];
+const flaky = [];
 // The first lines of a failure are what says which assertion broke; the stack below adds
 // little in a log tail and can be long.
 const firstLines = (message) =>
@@ -20,7 +21,13 @@ for (const file of files) {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   for (const suite of report.testResults ?? []) {
     for (const t of suite.assertionResults ?? []) {
-      if (t.status === 'passed') passed++;
+      if (t.status === 'passed') {
+        passed++;
+        // Vitest keeps the errors of earlier attempts on a test that passed on a retry.
+        if ((t.failureMessages ?? []).length > 0) {
+          flaky.push(`${relative(process.cwd(), suite.name)}\n    ${t.fullName}\n${firstLines(t.failureMessages[0])}`);
+        }
+      }
       else if (t.status === 'failed') {
         failed++;
         failures.push(`${relative(process.cwd(), suite.name)}\n    ${t.fullName}\n${firstLines((t.failureMessages ?? [])[0])}`);
@@ -41,9 +48,14 @@ if (notRun.length) {
   console.log(`\nNot run here (${notRun.length}):`);
   for (const line of notRun) console.log(`  ${line}`);
 }
+if (flaky.length) {
+  console.log(`\nFlaky: failed, then passed on a retry (${flaky.length}); fix these, do not ignore them:`);
+  for (const f of flaky) console.log(`  ${f}`);
+}
 if (failures.length) {
   console.log(`\nFailed (${failures.length}):`);
   for (const f of failures) console.log(`  ${f}`);
 }
+if (flaky.length) console.log(`\n${flaky.length} of the passed tests needed a retry (listed under "Flaky" above).`);
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed ? 1 : 0);
