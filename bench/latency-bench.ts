@@ -1,17 +1,18 @@
 /**
  * npm run bench — glass-to-glass latency and sender cost with 1, 4 and 8 viewers.
  *
- * The box runs as its own process (test pattern 1280x720@30 → x264 → werift), exactly as
- * `npm start` would. Each frame carries its generation time as a stamp (capture/frame-stamp.ts);
+ * The box runs as its own process (test pattern 1280x720@30 → x264 → werift) in the form
+ * it ships in: transpiled, started by systemd/sonobox-launch (bench/shipped-app.ts); with
+ * --dev, through tsx as `npm start` runs it. Each frame carries its generation time as a stamp (capture/frame-stamp.ts);
  * one viewer is a real headless Chromium that reads the stamp back from every presented
  * frame (requestVideoFrameCallback + canvas), the others are PacketReceivers that complete
  * ICE/DTLS/SRTP and count packets without decoding, so the 2-core machine is not
  * saturated by rendering. Runs are interleaved (1, 4, 8, 1, 4, 8, …) and medians reported.
  *
- * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8]
+ * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8] [--dev]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
@@ -19,6 +20,7 @@ import { launchChromium } from '../test/support/chromium.js';
 import { tokenFromLink } from '../test/support/link.js';
 import { openViewer, samplePresentedFrames, waitForState } from '../test/support/viewer-page.js';
 import { PacketReceiver } from './packet-receiver.js';
+import { launcher, stageShippedApp } from './shipped-app.js';
 
 interface RunResult {
   viewers: number;
@@ -42,6 +44,8 @@ const opt = (name: string, def: string): string => {
 const rounds = Number(opt('rounds', '3'));
 const seconds = Number(opt('seconds', '10'));
 const viewerCounts = opt('viewers', '1,4,8').split(',').map(Number);
+/** --dev: measure the TypeScript run through tsx (npm start) instead of the shipped form. */
+const devForm = args.includes('--dev');
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
 const loadBefore = loadavg()[0]!;
 
@@ -80,14 +84,14 @@ function quantile(sorted: number[], q: number): number {
 
 const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
 
-async function startBox(port: number): Promise<ChildProcess> {
-  const box = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'appliance/src/main.ts', '--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
-      '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts)),
-      '--no-session', '--display', 'png', '--button', 'terminal'],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SONOBOX_LOG_LEVEL: 'warn' } },
-  );
+async function startBox(port: number, shippedApp: string | undefined): Promise<ChildProcess> {
+  const boxArgs = ['--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
+    '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts)),
+    '--no-session', '--display', 'png', '--button', 'terminal'];
+  const env = { ...process.env, SONOBOX_LOG_LEVEL: 'warn' };
+  const box = shippedApp
+    ? spawn(launcher, boxArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, SONOBOX_APP_DIR: shippedApp } })
+    : spawn(process.execPath, ['--import', 'tsx', 'appliance/src/main.ts', ...boxArgs], { stdio: ['ignore', 'pipe', 'inherit'], env });
   await new Promise<void>((resolve, reject) => {
     let out = '';
     box.stdout!.on('data', (d: Buffer) => {
@@ -127,7 +131,13 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   const sent0 = await streamStats(base);
   const pkts0 = receivers.reduce((a, r) => a + r.packets, 0);
   const t0 = performance.now();
-  const frames = await samplePresentedFrames(page, stampReaderSource, seconds * 30, (seconds + 10) * 1000);
+  // RSS is sampled through the run and its peak reported: one reading at the end would
+  // land before or after a garbage collection by chance.
+  let peakRss = rssMb(boxPid);
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMb(boxPid))), 250);
+  const frames = await samplePresentedFrames(page, stampReaderSource, seconds * 30, (seconds + 10) * 1000).finally(() =>
+    clearInterval(rssTimer),
+  );
   const elapsedS = (performance.now() - t0) / 1000;
   const sent1 = await streamStats(base);
   const sent = sent1.accessUnitsOut - sent0.accessUnitsOut;
@@ -141,7 +151,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
       sent,
       boxCpuPct: ((cpuTicks(boxPid) - ticks0) / CLK_TCK / elapsedS) * 100,
       encoderCpuPct: encoderPid ? ((cpuTicks(encoderPid) - enc0) / CLK_TCK / elapsedS) * 100 : NaN,
-      rssMb: rssMb(boxPid),
+      rssMb: Math.max(peakRss, rssMb(boxPid)),
       receiverPackets: receivers.reduce((a, r) => a + r.packets, 0) - pkts0,
       mbps: ((sent1.bytesOut - sent0.bytesOut) * 8) / elapsedS / 1e6,
     };
@@ -155,7 +165,8 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
 async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const box = await startBox(port);
+  const shippedApp = devForm ? undefined : await stageShippedApp();
+  const box = await startBox(port, shippedApp);
   const browser = await launchChromium();
   const results: RunResult[] = [];
   try {
@@ -169,6 +180,8 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     box.kill('SIGTERM');
+    await new Promise((r) => box.once('exit', r));
+    if (shippedApp) rmSync(shippedApp, { recursive: true, force: true });
   }
   const rows = viewerCounts.map((n) => {
     const rs = results.filter((r) => r.viewers === n);
@@ -176,8 +189,8 @@ async function main(): Promise<void> {
     return { n, median: m('medianMs'), p95: m('p95Ms'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
   });
   const one = rows.find((r) => r.n === 1);
-  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent\n`);
-  console.log('| viewers | latency median | p95 | frames rendered / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS |');
+  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}\n`);
+  console.log('| viewers | latency median | p95 | frames rendered / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const extra = one && r.n > 1 ? `${((r.box - one.box) / (r.n - 1)).toFixed(1)} %` : '—';
