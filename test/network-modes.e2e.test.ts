@@ -5,7 +5,8 @@
  *   - the WIFI: QR on the cart's first screen, then the link once a phone has joined;
  *   - the hotspot's files: 0600 in a 0700 directory on tmpfs, gone once read, the
  *     directory gone after the session; no passphrase or station address in any log;
- *   - clinic mode over HTTPS with a throwaway certificate (openssl): HSTS, https links.
+ *   - clinic mode over HTTPS with a throwaway certificate (openssl): HSTS, https links;
+ *   - mode auto falling back to the clinic network when the hotspot it chose cannot start.
  * Real radios (mac80211_hwsim in QEMU) are in hw-tests/hotspot-hwsim.hw.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -23,6 +24,9 @@ import { dnsmasqConfig } from '../appliance/src/network/dnsmasq-config.js';
 import { hostapdConfig, HotspotConfigError } from '../appliance/src/network/hostapd-config.js';
 import { Hotspot, HotspotError } from '../appliance/src/network/hotspot.js';
 import { createLogger } from '../appliance/src/system/logger.js';
+import { launchChromium } from './support/chromium.js';
+import { loopbackConfig } from './support/loopback-config.js';
+import { openViewer, waitForState } from './support/viewer-page.js';
 
 type JsQR = typeof jsQRModule.default;
 const jsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModule) as JsQR;
@@ -309,6 +313,54 @@ describe.skipIf(!shm)('hotspot mode in the app: the cart shows WIFI: first, then
       await app.stop();
     }
   }, 30_000);
+});
+
+describe.skipIf(!shm)('network mode auto: a hotspot that cannot start falls back to the clinic network', () => {
+  it('auto picks the radio → hostapd fails → the session ends, saying so → the next link is on the LAN and plays in Chromium', async () => {
+    const dir = mkdtempSync(join(work, 'auto-standins-'));
+    const { commands } = standIns(dir);
+    // The board has a radio and the tools, so auto chooses the hotspot; the radio then refuses AP mode.
+    const broken = join(dir, 'hostapd-broken');
+    writeFileSync(broken, '#!/bin/sh\necho "nl80211: Could not configure driver mode"\nexit 1\n');
+    chmodSync(broken, 0o755);
+    const runtimeDir = mkdtempSync(join(shm!, 'run-'));
+    const cap = capturingLogger();
+    const links: string[] = [];
+    const app = await buildApp({
+      config: loopbackConfig((c) => (c.network.mode = 'auto')),
+      logger: cap.logger,
+      runtimeDir,
+      networkCommands: { ...commands, hostapd: broken },
+      networkProbe: () => ({ wirelessInterfaces: ['wlan0'], hostapd: true, dnsmasq: true }),
+      onLink: (l) => links.push(l),
+    });
+    const browser = await launchChromium();
+    try {
+      await app.start();
+      expect(cap.text()).toContain('network mode auto: hotspot');
+      app.share();
+      expect(links[0]).toMatch(/^http:\/\/10\.42\.0\.1:\d+\/v#t=/);
+      await until('the session to end after the hotspot failed', () => app.sessions.snapshot().state !== 'active');
+      const logs = cap.text();
+      expect(logs).toMatch(/network mode auto: the hotspot failed \(.*Could not configure driver mode.*\); sharing over the clinic network/);
+      await until('the failed hotspot to be cleaned up', () => !existsSync(join(runtimeDir, 'hotspot')));
+      // The cart no longer offers a Wi-Fi code.
+      expect(await cartQr(app)).toBeUndefined();
+
+      const r = await app.server.inject({ method: 'POST', url: '/api/session' });
+      expect(r.statusCode).toBe(201);
+      const { link } = r.json<{ link: string }>();
+      expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v#t=/);
+      // hostapd is not tried again for this session: the box stays on the LAN until it restarts.
+      expect(cap.text().match(/Hotspot could not start/g)).toHaveLength(1);
+      const page = await openViewer(browser, link);
+      await waitForState(page, 'live', 30_000);
+      await page.context().close();
+    } finally {
+      await browser.close();
+      await app.stop();
+    }
+  }, 60_000);
 });
 
 const openssl = spawnSync('openssl', ['version']).status === 0;

@@ -55,6 +55,8 @@ export interface AppDeps {
   readonly runtimeDir?: string;
   /** Tests replace hostapd, dnsmasq and ip with stand-ins. */
   readonly networkCommands?: NetworkModeDeps['commands'];
+  /** Tests only: what network mode 'auto' finds on the board (main lets it probe /sys). */
+  readonly networkProbe?: NetworkModeDeps['probe'];
   /** Tests only: a FrameSource to use instead of the one `config.source` picks (main never sets it). */
   readonly source?: FrameSource;
 }
@@ -134,6 +136,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     maxViewers: config.session.maxViewers,
     log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
     commands: deps.networkCommands,
+    probe: deps.networkProbe,
+    // The session's links point at the hotspot's address: end it, so the cart says so and
+    // the next press issues a link on the LAN.
+    onFallbackToClinic: () => void sessions.end('the Wi-Fi hotspot could not start; press again to share over the clinic network'),
   });
   sessions.onChange((s) => network.sessionActive(s.state === 'active'));
 
@@ -145,11 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     else if (viewers.sessionFingerprint() === undefined) viewers.newSessionKeys();
   });
 
-  let baseUrl = '';
+  let port = 0;
+  // Per link, not once: network mode 'auto' can fall back from the hotspot to the LAN.
+  const baseUrl = (): string => network.baseUrl(port, publicHost(config));
   /** The stable link format: `<base>/v#t=<token>&f=<base64url SHA-256 of the box's DTLS certificate>`. */
   const linkFor = (token: string): string => {
     const f = viewers.sessionFingerprint();
-    return `${baseUrl}/v#t=${token}${f === undefined ? '' : `&f=${f}`}`;
+    return `${baseUrl()}/v#t=${token}${f === undefined ? '' : `&f=${f}`}`;
   };
   const status = (): object => {
     const p = pipeline!.status();
@@ -216,10 +224,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     async start() {
       const address = await server.listen({ port: config.http.port, host: config.http.host });
       const url = new URL(address);
-      baseUrl = network.baseUrl(Number(url.port || (url.protocol === 'https:' ? 443 : 80)), publicHost(config));
+      port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
       cart!.start();
       pipeline!.start();
-      return baseUrl;
+      return baseUrl();
     },
     async stop() {
       cart!.stop();

@@ -41,6 +41,12 @@ export interface NetworkModeDeps {
   readonly commands?: HotspotOptions['commands'];
   /** mode 'auto': what the board has (default probeWifi() on /sys and $PATH); tests fake it. */
   readonly probe?: () => WifiProbe;
+  /**
+   * mode 'auto' only: the hotspot it chose failed to start, and the box now shares over the
+   * clinic network. The session that asked for the hotspot has a link to the hotspot's
+   * address, which no phone can reach: the app ends it, so the next press gets a LAN link.
+   */
+  readonly onFallbackToClinic?: (reason: string) => void;
 }
 
 /** `https://name/` drops the default port, like browsers do. */
@@ -63,29 +69,62 @@ export function resolveNetworkConfig(config: Config['network'], deps: Pick<Netwo
 
 export function createNetworkMode(requested: Config['network'], deps: NetworkModeDeps): NetworkMode {
   const config = resolveNetworkConfig(requested, deps);
-  if (config.mode === 'clinic') {
-    const { certFile, keyFile, hostname } = config.clinic;
-    let https: NetworkMode['https'];
-    if (certFile && keyFile && hostname) {
-      const read = (what: string, file: string): Buffer => {
-        try {
-          return readFileSync(file);
-        } catch (e) {
-          throw new ConfigError(`cannot read the TLS ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); copy it to the boot partition or remove --tls-* to serve plain HTTP`);
-        }
-      };
-      https = { key: read('key', keyFile), cert: read('certificate', certFile) };
-    }
-    return {
-      kind: 'clinic',
-      https,
-      wifi: undefined,
-      baseUrl: (port, lanHost) => (https ? origin('https', hostname!, port) : origin('http', lanHost, port)),
-      sessionActive: () => undefined,
-      close: async () => undefined,
-    };
-  }
+  if (config.mode === 'clinic') return clinicNetwork(config.clinic, true);
+  if (requested.mode !== 'auto') return hotspotNetwork(config, deps, () => undefined);
+  // 'auto' chose the hotspot because the board has a radio, but a radio can still refuse AP
+  // mode (missing firmware, regulatory domain, a driver without nl80211 AP support). An
+  // appliance nobody configures must not keep showing a Wi-Fi code that never works: from
+  // the first failure on, it shares over the clinic network until it restarts. The server
+  // was started without TLS for the hotspot, so the fallback serves plain HTTP on the LAN.
+  let current: NetworkMode;
+  const hotspot = hotspotNetwork(config, deps, (e) => {
+    if (current !== hotspot) return;
+    const reason = e instanceof Error ? e.message : String(e);
+    current = clinicNetwork(config.clinic, false);
+    deps.log.warn(`network mode auto: the hotspot failed (${reason}); sharing over the clinic network (plain HTTP on the LAN) from now until the box restarts`);
+    void hotspot.close();
+    deps.onFallbackToClinic?.(reason);
+  });
+  current = hotspot;
+  return {
+    get kind() {
+      return current.kind;
+    },
+    https: undefined,
+    // The cart keeps this object; once fallen back its current() is undefined (hotspot closed).
+    wifi: hotspot.wifi,
+    baseUrl: (port, lanHost) => current.baseUrl(port, lanHost),
+    sessionActive: (active) => current.sessionActive(active),
+    close: () => hotspot.close(),
+  };
+}
 
+/** Clinic mode: links on the LAN address (or the certificate's hostname over HTTPS). */
+function clinicNetwork(clinic: Config['network']['clinic'], allowHttps: boolean): NetworkMode {
+  const { certFile, keyFile, hostname } = clinic;
+  let https: NetworkMode['https'];
+  if (allowHttps && certFile && keyFile && hostname) {
+    const read = (what: string, file: string): Buffer => {
+      try {
+        return readFileSync(file);
+      } catch (e) {
+        throw new ConfigError(`cannot read the TLS ${what} ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)}); copy it to the boot partition or remove --tls-* to serve plain HTTP`);
+      }
+    };
+    https = { key: read('key', keyFile), cert: read('certificate', certFile) };
+  }
+  return {
+    kind: 'clinic',
+    https,
+    wifi: undefined,
+    baseUrl: (port, lanHost) => (https ? origin('https', hostname!, port) : origin('http', lanHost, port)),
+    sessionActive: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+/** Hotspot mode: an access point with a fresh passphrase opens with each session. */
+function hotspotNetwork(config: Config['network'], deps: NetworkModeDeps, onFailed: (e: unknown) => void): NetworkMode {
   // One phone per viewer, plus one spare so a phone can rejoin before its old entry times out.
   const hotspot = new Hotspot({ settings: config.hotspot, runtimeDir: deps.runtimeDir, maxStations: deps.maxViewers + 1, log: deps.log, commands: deps.commands });
   let closing: Promise<void> | undefined;
@@ -104,7 +143,7 @@ export function createNetworkMode(requested: Config['network'], deps: NetworkMod
     sessionActive(active) {
       if (active && hotspot.state === 'closed' && !closing) {
         // Synchronously, inside sessions.start(): the cart's first screen already has the WIFI: code.
-        hotspot.open().ready.catch(() => undefined); // a failure is logged by the hotspot
+        hotspot.open().ready.catch(onFailed); // the hotspot logs the failure itself
       } else if (active && closing) {
         void closing.then(() => this.sessionActive(true));
       } else if (!active && hotspot.state !== 'closed' && !closing) {
