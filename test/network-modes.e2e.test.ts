@@ -185,6 +185,15 @@ exec sleep 30`),
   };
 }
 
+/** The stand-ins, with a hostapd that fails the way a radio refusing AP mode does. */
+function standInsWithBrokenHostapd(dir: string): ReturnType<typeof standIns>['commands'] {
+  const { commands } = standIns(dir);
+  const broken = join(dir, 'hostapd-broken');
+  writeFileSync(broken, '#!/bin/sh\necho "nl80211: Could not configure driver mode"\nexit 1\n');
+  chmodSync(broken, 0o755);
+  return { ...commands, hostapd: broken };
+}
+
 const sha16 = (s: string): string => execFileSync('sh', ['-c', 'printf "%s\\n" "$0" | sha256sum | cut -c1-16', s], { encoding: 'utf8' }).trim();
 
 describe.skipIf(!shm)('the hotspot service (stand-in hostapd/dnsmasq/ip; runtime dir on /dev/shm tmpfs)', () => {
@@ -237,14 +246,10 @@ describe.skipIf(!shm)('the hotspot service (stand-in hostapd/dnsmasq/ip; runtime
   });
 
   it('a hostapd that cannot start fails the session hotspot with what to check, and leaves no file', async () => {
-    const dir = mkdtempSync(join(work, 'broken-'));
-    const { commands } = standIns(dir);
-    const broken = join(dir, 'hostapd-broken');
-    writeFileSync(broken, '#!/bin/sh\necho "nl80211: Could not configure driver mode"\nexit 1\n');
-    chmodSync(broken, 0o755);
+    const commands = standInsWithBrokenHostapd(mkdtempSync(join(work, 'broken-')));
     const runtimeDir = mkdtempSync(join(shm!, 'run-'));
     const logs: string[] = [];
-    const hotspot = new Hotspot({ settings: { interface: 'wlan0', ssid: 'sonobox', channel: 6, countryCode: 'DE' }, runtimeDir, maxStations: 2, commands: { ...commands, hostapd: broken }, log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) } });
+    const hotspot = new Hotspot({ settings: { interface: 'wlan0', ssid: 'sonobox', channel: 6, countryCode: 'DE' }, runtimeDir, maxStations: 2, commands, log: { info: (m) => logs.push(m), warn: (m) => logs.push(m) } });
     await expect(hotspot.open().ready).rejects.toThrow(/hostapd exited \(1\).*Could not configure driver mode/);
     expect(hotspot.state).toBe('failed');
     expect(existsSync(join(hotspot.directory, 'hostapd.conf'))).toBe(false);
@@ -317,12 +322,8 @@ describe.skipIf(!shm)('hotspot mode in the app: the cart shows WIFI: first, then
 
 describe.skipIf(!shm)('network mode auto: a hotspot that cannot start falls back to the clinic network', () => {
   it('auto picks the radio → hostapd fails → the session ends, saying so → the next link is on the LAN and plays in Chromium', async () => {
-    const dir = mkdtempSync(join(work, 'auto-standins-'));
-    const { commands } = standIns(dir);
     // The board has a radio and the tools, so auto chooses the hotspot; the radio then refuses AP mode.
-    const broken = join(dir, 'hostapd-broken');
-    writeFileSync(broken, '#!/bin/sh\necho "nl80211: Could not configure driver mode"\nexit 1\n');
-    chmodSync(broken, 0o755);
+    const commands = standInsWithBrokenHostapd(mkdtempSync(join(work, 'auto-standins-')));
     const runtimeDir = mkdtempSync(join(shm!, 'run-'));
     const cap = capturingLogger();
     const links: string[] = [];
@@ -330,7 +331,7 @@ describe.skipIf(!shm)('network mode auto: a hotspot that cannot start falls back
       config: loopbackConfig((c) => (c.network.mode = 'auto')),
       logger: cap.logger,
       runtimeDir,
-      networkCommands: { ...commands, hostapd: broken },
+      networkCommands: commands,
       networkProbe: () => ({ wirelessInterfaces: ['wlan0'], hostapd: true, dnsmasq: true }),
       onLink: (l) => links.push(l),
     });
