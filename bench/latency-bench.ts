@@ -11,7 +11,7 @@
  *
  * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8] [--dev]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -165,7 +165,9 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
 async function main(): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const shippedApp = devForm ? undefined : await stageShippedApp();
+  // The shipped form gets the viewer build from stage-app.sh; tsx serves web-ui/dist as is.
+  if (devForm) execFileSync('npm', ['run', '-s', 'build:ui'], { stdio: ['ignore', process.stderr, 'inherit'] });
+  const shippedApp = devForm ? undefined : stageShippedApp();
   const box = await startBox(port, shippedApp);
   const browser = await launchChromium();
   const results: RunResult[] = [];

@@ -8,6 +8,11 @@
 # node_modules (npm ci --omit=dev), web-ui/dist, systemd/sonobox-launch. npm ci runs our
 # postinstall, which builds appliance/native/x264-pipe for THIS host's arch and libx264:
 # a caller building for another arch (or another root's libx264) removes and rebuilds it.
+#
+# SONOBOX_STAGE_DEPS=link (npm run bench, bench/shipped-app.ts): instead of `npm ci
+# --omit=dev`, link the checkout's node_modules and copy its built x264-pipe, so staging
+# costs seconds, not a download. Only for measuring on this machine: the tree then also
+# resolves devDependencies, so the production-dependencies check below proves less.
 set -euo pipefail
 arch=${1:?usage: stage-app.sh <arch> <app-dir>}
 app=${2:?usage: stage-app.sh <arch> <app-dir>}
@@ -37,9 +42,15 @@ if [ -n "${SONOBOX_ENTRY:-}" ]; then # the OS can be tried before the service ex
   "$repo/node_modules/.bin/esbuild" "$SONOBOX_ENTRY" --platform=node --format=esm --outfile="$app/appliance/src/main.js"
 fi
 [ -f "$app/appliance/src/main.js" ] || { echo "appliance/src/main.ts is missing: nothing to run" >&2; exit 1; }
-# Production dependencies only. Native addons are built for the host's arch here; for a
-# foreign arch the caller rebuilds them on the target.
-(cd "$app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts=false)
+if [ "${SONOBOX_STAGE_DEPS:-}" = link ]; then
+  [ -x "$repo/appliance/native/x264-pipe" ] || { echo "no $repo/appliance/native/x264-pipe: run npm run build:native" >&2; exit 1; }
+  ln -s "$repo/node_modules" "$app/node_modules"
+  cp "$repo/appliance/native/x264-pipe" "$app/appliance/native/"
+else
+  # Production dependencies only. Native addons are built for the host's arch here; for a
+  # foreign arch the caller rebuilds them on the target.
+  (cd "$app" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts=false)
+fi
 # node20.19 (trixie's nodejs, package.json engines): an older target makes esbuild drop
 # import attributes (`with { type: 'json' }`), which Node then refuses at start-up.
 # Every import the service can reach must resolve against production dependencies
