@@ -12,6 +12,8 @@ const flaky = [];
 // little in a log tail and can be long.
 const firstLines = (message) =>
   String(message ?? '').split('\n').filter((l) => l.trim()).slice(0, 6).map((l) => `      ${l}`).join('\n');
+/** One listed test: its file, its name, and the start of its (first) failure. */
+const entry = (suite, name, message) => `${relative(process.cwd(), suite.name)}\n    ${name}\n${firstLines(message)}`;
 const files = process.argv.slice(2);
 if (files.length === 0) {
   console.error('summarise-tests: no test report was written');
@@ -25,12 +27,12 @@ for (const file of files) {
         passed++;
         // Vitest keeps the errors of earlier attempts on a test that passed on a retry.
         if ((t.failureMessages ?? []).length > 0) {
-          flaky.push(`${relative(process.cwd(), suite.name)}\n    ${t.fullName}\n${firstLines(t.failureMessages[0])}`);
+          flaky.push(entry(suite, t.fullName, t.failureMessages[0]));
         }
       }
       else if (t.status === 'failed') {
         failed++;
-        failures.push(`${relative(process.cwd(), suite.name)}\n    ${t.fullName}\n${firstLines((t.failureMessages ?? [])[0])}`);
+        failures.push(entry(suite, t.fullName, (t.failureMessages ?? [])[0]));
       }
       else {
         skipped++;
@@ -40,7 +42,7 @@ for (const file of files) {
     // A file that failed to load has no assertions but is a failure.
     if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
       failed++;
-      failures.push(`${relative(process.cwd(), suite.name)}\n    (the file failed to load)\n${firstLines(suite.message)}`);
+      failures.push(entry(suite, '(the file failed to load)', suite.message));
     }
   }
 }
