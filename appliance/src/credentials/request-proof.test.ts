@@ -27,8 +27,9 @@ function generate(rand: () => number, linkId: string, key: Buffer, pageKey: stri
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const method = pick(['POST', 'GET', 'DELETE']);
   const base = pick(['http://192.168.1.20:8080', 'https://box.clinic.example', 'https://relay.example.org/b/cart-3', 'http://[fd00::5]:8080']);
-  const path = pick(['/whep', `/whep/${mintLink().token.slice(0, 22)}`, `/whep/${mintLink().token.slice(0, 22)}/events`]);
-  const body = method === 'POST' ? Uint8Array.from({ length: 1 + Math.floor(rand() * 3000) }, () => Math.floor(rand() * 256)) : new Uint8Array(0);
+  const resource = Array.from({ length: 22 }, () => pick([...B64U])).join('');
+  const path = pick(['/whep', `/whep/${resource}`, `/whep/${resource}/events`]);
+  const body = method === 'POST' ? Uint8Array.from({ length: 1 + Math.floor(rand() * 1500) }, () => Math.floor(rand() * 256)) : new Uint8Array(0);
   const n = 1 + Math.floor(rand() * 1000);
   const req = { method, base, path, body };
   const proof = parseProof(signRequest(key, req, linkId, n, pageKey))!;
@@ -62,7 +63,7 @@ function mutate(rand: () => number, c: Case): Case & { readonly what: string } {
     (): [string, Case] => ['counter', { req, proof: { ...proof, n: proof.n + 1 + Math.floor(rand() * 5) } }],
     (): [string, Case] => ['link id', { req, proof: { ...proof, id: changeChar(rand, proof.id, B64U) } }],
     (): [string, Case] => ['mac', { req, proof: { ...proof, mac: changeChar(rand, proof.mac, B64U) } }],
-    (): [string, Case] => ['key', { req, proof: { ...proof, key: proof.key === null ? mintLink().token : rand() < 0.5 ? null : changeChar(rand, proof.key, B64U) } }],
+    (): [string, Case] => ['key', { req, proof: { ...proof, key: proof.key === null ? changeChar(rand, proof.id, B64U) : rand() < 0.5 ? null : changeChar(rand, proof.key, B64U) } }],
   ];
   const [what, changed] = kinds[Math.floor(rand() * kinds.length)]!();
   return { ...changed, what };
@@ -76,11 +77,13 @@ describe('request MACs: no change to a valid request verifies (seeded property)'
     const rand = prng(isClaim ? 20261124 : 20261125);
     const failures: string[] = [];
     const counts = new Map<string, number>();
+    const links = Array.from({ length: 16 }, () => mintLink().secrets);
+    const pageKeys = Array.from({ length: 16 }, () => mintLink().token);
     for (let i = 0; i < 1000; i++) {
-      const { secrets } = mintLink();
+      const secrets = links[i % links.length]!;
       // A device credential is a claimable one that has moved on: same shape, other keys.
       const credential: LinkCredential = isClaim ? claimable(secrets) : { kind: 'device', linkId: secrets.linkId, keys: secrets.claim, window: freshWindow };
-      const pageKey = isClaim ? mintLink().token : null;
+      const pageKey = isClaim ? pageKeys[i % pageKeys.length]! : null;
       const c = generate(rand, secrets.linkId, secrets.claim.request, pageKey);
       const m = mutate(rand, c);
       counts.set(m.what, (counts.get(m.what) ?? 0) + 1);
