@@ -15,7 +15,7 @@ export const errorTable = {
   'body-too-large': { status: 413, message: 'The offer is larger than 64 KiB; a browser offer is a few KiB, so this is not one.' },
   'rate-limited': { status: 429, message: 'Too many attempts; wait for the time in Retry-After, then try again.' },
   'not-from-box': { status: 403, message: 'This endpoint answers only requests made on the box itself.' },
-  'session-full': { status: 409, message: 'Every viewer place in this session is taken; end the session to start over.' },
+  'session-full': { status: 409, message: 'Every viewer place in this session is held by a device that joined; end the session to share with another device.' },
   'viewer-not-found': { status: 404, message: 'No such viewer; it has already left or the session ended.' },
   'not-found': { status: 404, message: 'Nothing here. The viewer page is at /v.' },
   'trickle-unsupported': { status: 405, message: 'This box answers with complete SDP; trickle ICE (PATCH) is not supported.' },

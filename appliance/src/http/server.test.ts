@@ -97,9 +97,9 @@ describe('the error table, case by case', () => {
     { name: 'end a session from the network', send: (r) => r.app.inject({ method: 'DELETE', url: '/api/session', remoteAddress: '10.0.0.9' }), code: 'not-from-box' },
     { name: 'start a session from a web page on the box', send: (r) => r.app.inject({ method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1', headers: { origin: 'http://evil.test' } }), code: 'not-from-box' },
     {
-      name: 'another link when the session is full',
+      name: 'another link when every place is bound to a device',
       send: async (r) => {
-        issue(r.sessions);
+        expect((await postWhep(r.app, issue(r.sessions))).statusCode).toBe(201);
         return r.app.inject({ method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1' });
       },
       code: 'session-full',
@@ -273,6 +273,20 @@ describe('session API and status', () => {
   it.each(['127.0.0.1', '::1', '::ffff:127.0.0.1'])('loopback peer %s may start a session', async (addr) => {
     const res = await rig().app.inject({ method: 'POST', url: '/api/session', remoteAddress: addr });
     expect(res.statusCode).toBe(201);
+  });
+
+  it('POST /api/session while the only link is unused replaces it: the new link works, the old one gets the 403', async () => {
+    const r = rig({ maxViewers: 1 });
+    const post = (): Promise<LightMyRequestResponse> => r.app.inject({ method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1' });
+    const first = await post();
+    const second = await post();
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    const tokenOf = (res: LightMyRequestResponse): string => new URL(res.json<{ link: string }>().link).hash.replace(/^#t=/, '');
+    const old = await postWhep(r.app, tokenOf(first));
+    expect(old.statusCode).toBe(403);
+    expect(old.json()).toEqual({ error: 'link-invalid', message: errorTable['link-invalid'].message });
+    expect((await postWhep(r.app, tokenOf(second))).statusCode).toBe(201);
+    expect(r.sessions.snapshot()).toMatchObject({ viewers: 1, linksOutstanding: 0 });
   });
 
   it('DELETE /api/session ends it: viewers closed, links dead', async () => {
