@@ -25,10 +25,10 @@ import { createEncoder } from './encode/encoder-select.js';
 import type { EncoderSettings, H264Encoder } from './encode/h264-encoder.js';
 import { MaskFilter } from './mask/mask-filter.js';
 import { activePreset } from './mask/mask-presets.js';
-import { registerMaskPreview } from './mask/mask-preview-route.js';
+import { maskPreviewPicture } from './mask/mask-preview.js';
 import { SoftwareEncoder } from './encode/software-encoder.js';
 import { V4l2M2mEncoder } from './encode/v4l2-m2m-encoder.js';
-import { buildServer, isLoopback } from './http/server.js';
+import { buildServer } from './http/server.js';
 import { createNetworkMode, type NetworkModeDeps } from './network/network-mode.js';
 import { VideoPipeline } from './pipeline/video-pipeline.js';
 import { SessionManager } from './sessions/session-manager.js';
@@ -200,18 +200,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     linkFor,
     logger,
     https: network.https,
+    maskPreview: (waitMs) => maskPreviewPicture(mask, waitMs),
+    // Dev display: the screen lives in memory and is served to the box itself only.
+    ...(display instanceof PngDisplay ? { cartScreen: () => display.latestPng() } : {}),
   });
-  registerMaskPreview(server, mask);
-  if (display instanceof PngDisplay) {
-    // Dev mode: the cart screen (it may show a link's QR) is served to the box itself
-    // only, from memory; it is never written to a file.
-    server.get('/api/cart.png', async (req, reply) => {
-      const png = display.latestPng();
-      if (!isLoopback(req.socket.remoteAddress)) return reply.code(403).send({ error: 'not-from-box', message: 'The cart screen is shown only on the box itself.' });
-      if (!png) return reply.code(404).send({ error: 'no-screen', message: 'The cart has not drawn a screen yet.' });
-      return reply.type('image/png').send(png);
-    });
-  }
 
   return {
     server,

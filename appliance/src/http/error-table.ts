@@ -17,6 +17,8 @@ export const errorTable = {
   'not-from-box': { status: 403, message: 'This endpoint answers only requests made on the box itself.' },
   'session-full': { status: 409, message: 'Every viewer place in this session is held by a device that joined; end the session to share with another device.' },
   'viewer-not-found': { status: 404, message: 'No such viewer; it has already left or the session ended.' },
+  'no-screen': { status: 404, message: 'The cart has not drawn a screen yet; try again in a moment.' },
+  'no-frame': { status: 503, message: 'No picture arrived from the capture; check the source is live (GET /api/status) and try again.' },
   'not-found': { status: 404, message: 'Nothing here. The viewer page is at /v.' },
   'trickle-unsupported': { status: 405, message: 'This box answers with complete SDP; trickle ICE (PATCH) is not supported.' },
   'request-timeout': { status: 408, message: 'The request took too long to arrive; try again.' },
