@@ -414,8 +414,8 @@ describe.skipIf(!openssl)('clinic mode over HTTPS with the engineer\'s certifica
 
   it.each([
     ['cert without key and hostname', ['--tls-cert', '/boot/sonobox/tls.crt'], /all three/],
-    ['unknown network mode', ['--network', 'mesh'], /--network must be hotspot, clinic or auto/],
-    ['hotspot on channel 14', ['--network', 'hotspot', '--wifi-channel', '14'], /channel from 1 to 13/],
+    ['unknown network mode', ['--network', 'mesh'], /--network must be one of "clinic", "hotspot", "auto" \(got "mesh"\)/],
+    ['hotspot on channel 14', ['--network', 'hotspot', '--wifi-channel', '14'], /--wifi-channel must be a whole number from 1 to 13 \(got "14"\)/],
   ])('configuration refuses %s', (_n, argv, message) => {
     expect(() => parseCli(argv)).toThrow(message);
   });

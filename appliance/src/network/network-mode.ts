@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
 import { chooseAutoMode, describeAutoDecision, probeWifi, type WifiProbe } from './auto-mode.js';
 import { Hotspot, type HotspotOptions } from './hotspot.js';
 
