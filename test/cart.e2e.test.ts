@@ -12,6 +12,7 @@ import jsQRModule from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
+import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
 import { EV_KEY, EV_SYN, encodeInputEvent, keyCodes, KeyValue } from '../appliance/src/cart/evdev.js';
 import { pngToCanvas } from '../appliance/src/cart/png-display.js';
@@ -75,7 +76,8 @@ async function startCartRig(edit?: (c: Config) => void): Promise<CartRig> {
   /** Our end of the FIFO. O_RDWR never blocks on Linux (a FIFO opened for writing only would wait for the reader). */
   const writer = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
   const config = cartConfig(fifo, edit);
-  const app = await buildApp({ config, logger: createLogger({ level: 'warn' }) });
+  const logger = createLogger({ level: 'warn' });
+  const app = buildApp({ config, logger, hardware: await pickHardware(config, { logger }) });
   const base = await app.start();
   const write = (bytes: Buffer): void => {
     expect(writeSync(writer, bytes)).toBe(bytes.length);

@@ -13,6 +13,12 @@ export { ConfigError } from './config-error.js';
 export { cliUsage, parseCli, type CliOptions } from './cli.js';
 
 export interface Config {
+  /**
+   * Running as the cart appliance (the systemd unit passes --appliance): source 'auto'
+   * means the capture dongle, waited for with the "no capture device" slate, never the
+   * test pattern, which on a PC is the development fallback.
+   */
+  appliance: boolean;
   http: {
     /** Port the box listens on; the link and WHEP live here. */
     port: number;
@@ -23,8 +29,10 @@ export interface Config {
   };
   source: {
     /**
-     * 'auto' (a V4L2 dongle if found, else the test pattern), 'test-pattern[:speckle]', '-'
-     * (raw I420 on stdin), a video file path (looped), or a V4L2 device path.
+     * 'capture' (the dongle: udev's /dev/sonobox/capture, else a scanned UVC node; the
+     * slate until one appears), 'auto' (capture on the appliance; on a PC the dongle if one
+     * is plugged in at start, else the test pattern), 'test-pattern[:speckle]', '-' (raw
+     * I420 on stdin), a video file path (looped), or a V4L2 device path.
      */
     spec: string;
     width: number;
@@ -88,7 +96,7 @@ export interface Config {
   };
 }
 
-/** The cart's slice (cart/cart-devices.ts opens what it names). */
+/** The cart's slice (hardware/pick-hardware.ts opens the devices it names). */
 export interface CartConfig {
   /** 'auto' (/dev/sonobox/display if present, else PNG), 'png', or a /dev/fbN path. */
   display: string;

@@ -113,7 +113,8 @@ export const presence: Kind<boolean> = {
   read: (input) => (input === true ? ok(true) : no('takes no value')),
   check: () => undefined,
   describe: () => 'on when given',
-  show: (v) => (v ? 'on' : 'off'),
+  // A switch has no value to write: --help shows no default for it.
+  show: () => '',
 };
 
 /** Two whole numbers written "A<sep>B" with A ≤ B, each in [min, max]; "A" alone means A<sep>A when `single`. */

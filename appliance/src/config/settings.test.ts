@@ -157,7 +157,7 @@ describe('config/ reads no device', () => {
     };
     for (const f of ['config.ts', 'cli.ts', 'config-file.ts', 'settings.ts', 'setting-kinds.ts', 'config-error.ts']) visit(join(srcDir, 'config', f));
     const reached = [...seen].map((f) => relative(srcDir, f));
-    const drivers = reached.filter((f) => /^(capture|encode|decode|v4l2|pipeline|webrtc|http)\//.test(f) || /^cart\/(cart-devices|evdev-button|framebuffer-display|png-display)\.ts$/.test(f));
+    const drivers = reached.filter((f) => /^(capture|encode|decode|v4l2|pipeline|webrtc|http)\//.test(f) || /^(hardware\/|cart\/(evdev-button|framebuffer-display|png-display)\.ts$)/.test(f));
     expect(drivers).toEqual([]);
     expect(reached).toContain('config/settings.ts');
   });

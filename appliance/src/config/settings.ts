@@ -17,7 +17,7 @@ import { activePreset, NO_MASK, WITHHOLD_ALL } from '../mask/mask-presets.js';
 import { COUNTRY_CODE, HOTSPOT_CHANNELS, IFNAME, ssidProblem } from '../network/hostapd-config.js';
 import { ConfigError } from './config-error.js';
 import type { Config } from './config.js';
-import { checkedText, oneOf, optional, orderedPair, pictureSize, text, wholeNumber, type Kind } from './setting-kinds.js';
+import { checkedText, oneOf, optional, orderedPair, pictureSize, presence, text, wholeNumber, type Kind } from './setting-kinds.js';
 
 export interface Setting<T = unknown> {
   /** Where the value lives in Config, e.g. 'session.maxViewers' (named in --help's errors). */
@@ -146,11 +146,17 @@ const fileName = checkedText('a file path', (s) => (s === '' ? 'it is empty' : u
 
 /** The table. Order is the order of --help. */
 export const settings: readonly Setting[] = [
+  field('appliance', {
+    kind: presence,
+    default: false,
+    help: 'run as the cart appliance (the systemd unit passes it): source auto then means capture, never the test pattern',
+    flag: { name: '--appliance' },
+  }),
   field('source.spec', {
-    kind: oneOf({ auto: 'auto', 'test-pattern': 'test-pattern', 'test-pattern:speckle': 'test-pattern:speckle', '-': '-' }, videoFile),
+    kind: oneOf({ auto: 'auto', capture: 'capture', 'test-pattern': 'test-pattern', 'test-pattern:speckle': 'test-pattern:speckle', '-': '-' }, videoFile),
     default: 'auto',
-    help: 'where pictures come from: auto (a capture dongle plugged in at start, else the test pattern; test-pattern:speckle adds noise that uses the full bitrate), - (raw I420 on stdin), a video file (looped), or a V4L2 device',
-    flag: { name: '--source', arg: '<auto|test-pattern|-|FILE|/dev/videoN>' },
+    help: 'where pictures come from: capture (the dongle, with the "no capture device" slate until it is plugged in), auto (capture with --appliance; on a PC the dongle if plugged in at start, else the test pattern), test-pattern (:speckle adds noise that uses the full bitrate), - (raw I420 on stdin), a video file (looped), or a V4L2 device',
+    flag: { name: '--source', arg: '<auto|capture|test-pattern|-|FILE|/dev/videoN>' },
     file: { key: 'source.device' },
   }),
   compound({
