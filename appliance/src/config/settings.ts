@@ -143,6 +143,7 @@ const devicePath = { test: (s: string) => s.startsWith('/dev/') && s.length > 5,
 const anyPath = { test: (s: string) => s.startsWith('/') && s.length > 1, what: 'a device path (or, for tests, a FIFO) starting with /' };
 const videoFile = { test: (s: string) => devicePath.test(s) || (/[./]/.test(s) && !s.startsWith('-')), what: 'a capture device path starting with /dev/, or a video file path' };
 const fileName = checkedText('a file path', (s) => (s === '' ? 'it is empty' : undefined));
+const ipAddress = text(/^[0-9A-Fa-f.:]+$/, 'an IP address such as 0.0.0.0 or 127.0.0.1');
 
 /** The table. Order is the order of --help. */
 export const settings: readonly Setting[] = [
@@ -180,7 +181,7 @@ export const settings: readonly Setting[] = [
   field('encoder.bitrateBps', { kind: wholeNumber(100_000, 50_000_000), default: 4_000_000, help: 'target bitrate', flag: { name: '--bitrate', arg: 'BPS' }, file: { key: 'encoder.bitrate_kbps', scale: 1000 } }),
   field('encoder.keyframeIntervalS', { kind: wholeNumber(1, 60), default: 2, help: 'periodic IDR interval in seconds (IDRs on request come on top)' }),
   field('http.port', { kind: wholeNumber(0, 65_535), default: 8080, help: 'HTTP port; 0 picks a free one (printed as "Listening on port N")', flag: { name: '--port', arg: 'N' }, file: { key: 'http.port' } }),
-  field('http.host', { kind: text(/^[0-9A-Fa-f.:]+$/, 'an IP address such as 0.0.0.0 or 127.0.0.1'), default: '0.0.0.0', help: 'address to listen on', flag: { name: '--host', arg: 'ADDR' } }),
+  field('http.host', { kind: ipAddress, default: '0.0.0.0', help: 'address to listen on', flag: { name: '--host', arg: 'ADDR' } }),
   field('http.publicHost', {
     kind: text(/^[A-Za-z0-9.:[\]-]*$/, 'a host name or address such as "sonobox.local" or "192.168.1.20", or "" for the box\'s own address'),
     default: '',
@@ -199,7 +200,7 @@ export const settings: readonly Setting[] = [
     set: (c, [min, max]) => Object.assign((c.webrtc ??= {} as Config['webrtc']), { playoutDelayMinMs: min, playoutDelayMaxMs: max }),
   }),
   field('webrtc.extraHostAddresses', {
-    kind: list(text(/^[0-9A-Fa-f.:]+$/, 'an IP address such as 127.0.0.1')),
+    kind: list(ipAddress),
     default: [],
     help: 'extra host address to offer as an ICE candidate (repeatable; 127.0.0.1 for loopback tests)',
     flag: { name: '--ice-host', arg: 'ADDR', repeatable: true },
