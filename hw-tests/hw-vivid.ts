@@ -76,6 +76,13 @@ export function unbindVivid(): void {
 
 /** rmmod vivid (retrying while a closing fd still holds it), then modprobe vivid (options from modprobe.d). */
 export async function replugVivid(): Promise<void> {
+  await unloadVivid();
+  execFileSync('modprobe', ['vivid'], { stdio: 'pipe' });
+}
+
+/** rmmod vivid, retrying for 5 s while a closing fd still holds it; a no-op when it is not loaded. */
+export async function unloadVivid(): Promise<void> {
+  if (!readFileSync('/proc/modules', 'utf8').split('\n').some((l) => l.startsWith('vivid '))) return;
   const deadline = Date.now() + 5000;
   for (;;) {
     try {
@@ -88,7 +95,6 @@ export async function replugVivid(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  execFileSync('modprobe', ['vivid'], { stdio: 'pipe' });
 }
 
 /** Which processes hold a /dev/video* open or mapped (for the error message when rmmod fails). */

@@ -12,10 +12,14 @@ import jsQRModule from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
+import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
 import { EV_KEY, EV_SYN, encodeInputEvent, keyCodes, KeyValue } from '../appliance/src/cart/evdev.js';
 import { pngToCanvas } from '../appliance/src/cart/png-display.js';
 import type { Config } from '../appliance/src/config/config.js';
+import { errorTable } from '../appliance/src/http/error-table.js';
+import { chromiumOffer } from './hostile/hostile-box.js';
+import { LINK_PATTERN, tokenFromLink } from './support/link.js';
 import { loopbackConfig } from './support/loopback-config.js';
 import { createLogger } from '../appliance/src/system/logger.js';
 import { launchChromium } from './support/chromium.js';
@@ -27,11 +31,12 @@ const jsQR = ((jsQRModule as unknown as { default?: JsQR }).default ?? jsQRModul
 /** A key other than Enter, so the test also proves the configured code is the one obeyed. */
 const buttonKey = keyCodes.KEY_F13;
 
-function cartConfig(buttonPath: string): Config {
+function cartConfig(buttonPath: string, edit?: (c: Config) => void): Config {
   return loopbackConfig((c) => {
     c.cart.button = buttonPath;
     c.cart.buttonKeyCode = buttonKey;
     c.cart.language = 'en';
+    edit?.(c);
   });
 }
 
@@ -46,77 +51,118 @@ async function until(what: string, probe: () => boolean | Promise<boolean>, time
   }
 }
 
+/**
+ * The real app with its button on a FIFO of raw input_event bytes and its screen in memory
+ * (PNG at /api/cart.png), plus the few things a test does with them.
+ */
+interface CartRig {
+  app: App;
+  base: string;
+  /** Presses the button for `holdMs` (≥ 2 s is the long press). */
+  press(holdMs: number): Promise<void>;
+  /** Writes raw bytes to the button FIFO. */
+  write(bytes: Buffer): void;
+  cartPng(): Promise<{ width: number; height: number; data: Uint8Array }>;
+  /** The QR code on the cart screen, decoded from its pixels. */
+  qrOnScreen(): Promise<string | undefined>;
+  sessionStatus(): Promise<{ state: string; viewers: number; linksOutstanding: number }>;
+  close(): Promise<void>;
+}
+
+async function startCartRig(edit?: (c: Config) => void): Promise<CartRig> {
+  const dir = mkdtempSync(join(tmpdir(), 'sonobox-cart-e2e-'));
+  const fifo = join(dir, 'button');
+  execFileSync('mkfifo', ['-m', '600', fifo], { timeout: 5000 });
+  /** Our end of the FIFO. O_RDWR never blocks on Linux (a FIFO opened for writing only would wait for the reader). */
+  const writer = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  const config = cartConfig(fifo, edit);
+  const logger = createLogger({ level: 'warn' });
+  const app = buildApp({ config, logger, hardware: await pickHardware(config, { logger }) });
+  const base = await app.start();
+  const write = (bytes: Buffer): void => {
+    expect(writeSync(writer, bytes)).toBe(bytes.length);
+  };
+  /** One EV_KEY for the configured code followed by the EV_SYN that closes the report, as the kernel sends it. */
+  const key = (value: number): void => {
+    const now = Date.now();
+    const time = { seconds: Math.floor(now / 1000), microseconds: (now % 1000) * 1000 };
+    write(Buffer.concat([encodeInputEvent({ ...time, type: EV_KEY, code: buttonKey, value }), encodeInputEvent({ ...time, type: EV_SYN, code: 0, value: 0 })]));
+  };
+  const rig: CartRig = {
+    app,
+    base,
+    write,
+    async press(holdMs) {
+      key(KeyValue.press);
+      await sleep(holdMs);
+      key(KeyValue.release);
+    },
+    async cartPng() {
+      const res = await fetch(new URL('/api/cart.png', base), { signal: AbortSignal.timeout(5000) });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/png');
+      return pngToCanvas(new Uint8Array(await res.arrayBuffer()));
+    },
+    async qrOnScreen() {
+      const c = await rig.cartPng();
+      return jsQR(new Uint8ClampedArray(c.data.buffer, c.data.byteOffset, c.data.byteLength), c.width, c.height)?.data;
+    },
+    async sessionStatus() {
+      const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(5000) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { session: { state: string; viewers: number; linksOutstanding: number } }).session;
+    },
+    async close() {
+      // The app first (the button stops reading), then our end of the FIFO: closing it
+      // earlier would make the button see EOF and start reopening the FIFO.
+      await app.stop();
+      closeSync(writer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return rig;
+}
+
+/** A WHEP offer posted with a link's token, as any client would: the status code only. */
+async function whepStatus(base: string, link: string): Promise<number> {
+  const res = await fetch(new URL('/whep', base), {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${tokenFromLink(link)}` },
+    body: chromiumOffer,
+    signal: AbortSignal.timeout(10_000),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 describe('the cart: FIFO button, PNG screen, QR link, live viewer, long press ends it', () => {
+  let rig: CartRig;
   let app: App;
   let base: string;
   let browser: Browser;
-  let dir: string;
-  let fifo: string;
-  /** Our end of the FIFO. O_RDWR never blocks on Linux (a FIFO opened for writing only would wait for the reader). */
-  let writer: number | undefined;
   let link = '';
   let viewer: Page;
   let devScreenBefore: number | undefined;
   const devScreenFile = join(tmpdir(), 'sonobox-cart.png');
-
-  /** One EV_KEY for the configured code followed by the EV_SYN that closes the report, as the kernel sends it. */
-  function key(value: number): void {
-    const now = Date.now();
-    const time = { seconds: Math.floor(now / 1000), microseconds: (now % 1000) * 1000 };
-    const bytes = Buffer.concat([
-      encodeInputEvent({ ...time, type: EV_KEY, code: buttonKey, value }),
-      encodeInputEvent({ ...time, type: EV_SYN, code: 0, value: 0 }),
-    ]);
-    expect(writeSync(writer!, bytes)).toBe(bytes.length);
-  }
-
-  async function press(holdMs: number): Promise<void> {
-    key(KeyValue.press);
-    await sleep(holdMs);
-    key(KeyValue.release);
-  }
-
-  async function cartPng(): Promise<{ width: number; height: number; data: Uint8Array }> {
-    const res = await fetch(new URL('/api/cart.png', base), { signal: AbortSignal.timeout(5000) });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('image/png');
-    return pngToCanvas(new Uint8Array(await res.arrayBuffer()));
-  }
-
-  async function qrOnScreen(): Promise<string | undefined> {
-    const c = await cartPng();
-    return jsQR(new Uint8ClampedArray(c.data.buffer, c.data.byteOffset, c.data.byteLength), c.width, c.height)?.data;
-  }
-
-  async function sessionStatus(): Promise<{ state: string; viewers: number }> {
-    const res = await fetch(new URL('/api/status', base), { signal: AbortSignal.timeout(5000) });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { session: { state: string; viewers: number } }).session;
-  }
+  const press = (ms: number): Promise<void> => rig.press(ms);
+  const qrOnScreen = (): Promise<string | undefined> => rig.qrOnScreen();
+  const sessionStatus = (): ReturnType<CartRig['sessionStatus']> => rig.sessionStatus();
 
   beforeAll(async () => {
     devScreenBefore = statOrUndefined(devScreenFile);
-    dir = mkdtempSync(join(tmpdir(), 'sonobox-cart-e2e-'));
-    fifo = join(dir, 'button');
-    execFileSync('mkfifo', ['-m', '600', fifo], { timeout: 5000 });
-    writer = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-    app = await buildApp({ config: cartConfig(fifo), logger: createLogger({ level: 'warn' }) });
-    base = await app.start();
+    rig = await startCartRig();
+    ({ app, base } = rig);
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
-    // The app first (the button stops reading), then our end of the FIFO: closing it
-    // earlier would make the button see EOF and start reopening the FIFO.
-    await app?.stop();
-    if (writer !== undefined) closeSync(writer);
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('idle: the screen is served to the box as a PNG without a QR code, and no session runs', async () => {
     await until('the first cart screen', async () => (await fetch(new URL('/api/cart.png', base))).status === 200);
-    const screen = await cartPng();
+    const screen = await rig.cartPng();
     expect([screen.width, screen.height]).toEqual([480, 320]);
     expect(await qrOnScreen()).toBeUndefined();
     expect(app.cart.state.kind).toBe('idle');
@@ -125,9 +171,9 @@ describe('the cart: FIFO button, PNG screen, QR link, live viewer, long press en
 
   it('a press of another key does nothing', async () => {
     const now = { seconds: 0, microseconds: 0 };
-    writeSync(writer!, encodeInputEvent({ ...now, type: EV_KEY, code: keyCodes.KEY_ENTER, value: KeyValue.press }));
+    rig.write(encodeInputEvent({ ...now, type: EV_KEY, code: keyCodes.KEY_ENTER, value: KeyValue.press }));
     await sleep(100);
-    writeSync(writer!, encodeInputEvent({ ...now, type: EV_KEY, code: keyCodes.KEY_ENTER, value: KeyValue.release }));
+    rig.write(encodeInputEvent({ ...now, type: EV_KEY, code: keyCodes.KEY_ENTER, value: KeyValue.release }));
     await sleep(300);
     expect(app.cart.state.kind).toBe('idle');
     expect((await sessionStatus()).state).toBe('idle');
@@ -181,6 +227,56 @@ describe('the cart: FIFO button, PNG screen, QR link, live viewer, long press en
 
   it('the screen (which carried the QR code) was never written to a file', () => {
     expect(statOrUndefined(devScreenFile)).toBe(devScreenBefore);
+  });
+});
+
+describe('the cart with one viewer place: pressing again while the link is unused replaces it', () => {
+  let rig: CartRig;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    rig = await startCartRig((c) => (c.session.maxViewers = 1));
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await rig?.close();
+  });
+
+  it('press → QR; press again → a new QR, the old link is dead (403), the new one plays; then a third press and POST /api/session are refused truthfully', async () => {
+    await rig.press(150);
+    await until('the cart to show a link', () => rig.app.cart.state.kind === 'sharing', 5000);
+    const first = (await rig.qrOnScreen()) ?? '';
+    expect(first).toMatch(LINK_PATTERN);
+
+    await rig.press(150);
+    await until('a new QR code', async () => ((await rig.qrOnScreen()) ?? first) !== first, 5000);
+    const second = (await rig.qrOnScreen())!;
+    expect(second).toMatch(LINK_PATTERN);
+    expect(tokenFromLink(second)).not.toBe(tokenFromLink(first));
+    expect(await rig.sessionStatus()).toMatchObject({ state: 'active', viewers: 0, linksOutstanding: 1 });
+    // The screen still says "Link 1 / 1": the new link took the old one's place.
+    const s = rig.app.cart.state;
+    expect(s.kind === 'sharing' ? s.session.linkNumber : -1).toBe(1);
+
+    // The old link, posted as any WHEP client would, gets the usual 403; the new one plays.
+    expect(await whepStatus(rig.base, first)).toBe(403);
+    const viewer = await openViewer(browser, second);
+    await waitForState(viewer, 'live', 30_000);
+    const frames = await samplePresentedFrames(viewer, stampReaderSource, 10, 30_000);
+    expect(frames.length).toBeGreaterThanOrEqual(10);
+    await until('the cart to count the viewer', () => rig.app.cart.state.kind === 'watching', 10_000);
+
+    // Every place is now bound to a device: a press does nothing, and the API says so truthfully.
+    await rig.press(150);
+    await sleep(300);
+    expect(rig.app.cart.state.kind).toBe('watching');
+    const refused = await fetch(new URL('/api/session', rig.base), { method: 'POST', signal: AbortSignal.timeout(5000) });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({ error: 'session-full', message: errorTable['session-full'].message });
+    expect(await rig.sessionStatus()).toMatchObject({ viewers: 1, linksOutstanding: 0 });
+    await viewer.context().close();
   });
 });
 

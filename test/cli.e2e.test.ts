@@ -106,7 +106,8 @@ describe('npm start command line', () => {
   it('--help prints the usage; an unknown flag exits 2 with a clear message', () => {
     const help = spawnSync(process.execPath, [...main, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('--source <auto|test-pattern|-|FILE|/dev/videoN>');
+    expect(help.stdout).toContain('--source <auto|capture|test-pattern|-|FILE|/dev/videoN>');
+    expect(help.stdout).toMatch(/--max-viewers N +devices that may watch one session at once, one link each \(default 1; 1–16\)/);
     const bad = spawnSync(process.execPath, [...main, '--frobnicate'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown option "--frobnicate"; see --help');

@@ -8,6 +8,7 @@
 import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
+import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
 import type { Config } from '../appliance/src/config/config.js';
 import { loopbackConfig } from './support/loopback-config.js';
@@ -57,7 +58,9 @@ describe('fingerprint pinning: the link pins the session DTLS certificate', () =
   let firstFingerprint = '';
 
   beforeAll(async () => {
-    app = await buildApp({ config: testConfig(), logger: createLogger({ level: 'warn' }) });
+    const config = testConfig();
+    const logger = createLogger({ level: 'warn' });
+    app = buildApp({ config, logger, hardware: await pickHardware(config, { logger }) });
     base = await app.start();
     browser = await launchChromium();
   }, 60_000);

@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
+import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
 import { canRender, drawText } from '../appliance/src/capture/bitmap-font.js';
 import type { FrameSink, FrameSource } from '../appliance/src/capture/frame-source.js';
 import { stampReaderSource, writeStamp } from '../appliance/src/capture/frame-stamp.js';
@@ -149,10 +150,14 @@ const inset = (r: PixelRect, by: number): PixelRect => ({ x: r.x + by, y: r.y + 
 
 async function startApp(width: number, height: number): Promise<{ app: App; link: string }> {
   const links: string[] = [];
-  const app = await buildApp({
-    config: testConfig(width, height),
-    logger: createLogger({ level: 'warn' }),
-    source: new BannerSource(width, height, 15),
+  const config = testConfig(width, height);
+  const logger = createLogger({ level: 'warn' });
+  const hardware = await pickHardware(config, { logger });
+  const app = buildApp({
+    config,
+    logger,
+    // The picked source is the test pattern; the banner stands in for a scanner's screen.
+    hardware: { ...hardware, source: { device: new BannerSource(width, height, 15), reason: 'a scanner banner stand-in (test)' } },
     onLink: (l) => links.push(l),
   });
   await app.start();

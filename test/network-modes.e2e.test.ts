@@ -10,7 +10,7 @@
  * Real radios (mac80211_hwsim in QEMU) are in hw-tests/hotspot-hwsim.hw.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { Writable } from 'node:stream';
 import jsQRModule from 'jsqr';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
+import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
 import { pngToCanvas } from '../appliance/src/cart/png-display.js';
 import { defaultConfig, parseCli, validateConfig, type Config } from '../appliance/src/config/config.js';
 import { dnsmasqConfig } from '../appliance/src/network/dnsmasq-config.js';
@@ -289,11 +290,11 @@ describe.skipIf(!shm)('hotspot mode in the app: the cart shows WIFI: first, then
     const runtimeDir = mkdtempSync(join(shm!, 'run-'));
     const cap = capturingLogger();
     let link = '';
-    const app = await buildApp({
-      config: appConfig((c) => (c.network.mode = 'hotspot')),
+    const config = appConfig((c) => (c.network.mode = 'hotspot'));
+    const app = buildApp({
+      config,
       logger: cap.logger,
-      runtimeDir,
-      networkCommands: commands,
+      hardware: await pickHardware(config, { logger: cap.logger, runtimeDir, hotspotCommands: commands }),
       onLink: (l) => (link = l),
     });
     try {
@@ -327,12 +328,14 @@ describe.skipIf(!shm)('network mode auto: a hotspot that cannot start falls back
     const runtimeDir = mkdtempSync(join(shm!, 'run-'));
     const cap = capturingLogger();
     const links: string[] = [];
-    const app = await buildApp({
-      config: loopbackConfig((c) => (c.network.mode = 'auto')),
+    // A board with a Wi-Fi radio, as sysfs shows one (cfg80211's phy80211 link).
+    const root = mkdtempSync(join(work, 'root-'));
+    mkdirSync(join(root, 'sys/class/net/wlan0/phy80211'), { recursive: true });
+    const config = loopbackConfig((c) => (c.network.mode = 'auto'));
+    const app = buildApp({
+      config,
       logger: cap.logger,
-      runtimeDir,
-      networkCommands: commands,
-      networkProbe: () => ({ wirelessInterfaces: ['wlan0'], hostapd: true, dnsmasq: true }),
+      hardware: await pickHardware(config, { logger: cap.logger, root, runtimeDir, hotspotCommands: commands }),
       onLink: (l) => links.push(l),
     });
     const browser = await launchChromium();
@@ -375,7 +378,8 @@ describe.skipIf(!openssl)('clinic mode over HTTPS with the engineer\'s certifica
       '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=DNS:${hostname}`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
     const cli = parseCli(['--tls-cert', cert, '--tls-key', key, '--tls-hostname', hostname], appConfig(() => undefined));
     let link = '';
-    const app = await buildApp({ config: cli.config, logger: capturingLogger().logger, onLink: (l) => (link = l) });
+    const logger = capturingLogger().logger;
+    const app = buildApp({ config: cli.config, logger, hardware: await pickHardware(cli.config, { logger }), onLink: (l) => (link = l) });
     try {
       const base = await app.start();
       const port = Number(new URL(base).port);
@@ -400,7 +404,9 @@ describe.skipIf(!openssl)('clinic mode over HTTPS with the engineer\'s certifica
       await app.stop();
     }
 
-    const plain = await buildApp({ config: appConfig(() => undefined), logger: capturingLogger().logger });
+    const plainConfig = appConfig(() => undefined);
+    const plainLogger = capturingLogger().logger;
+    const plain = buildApp({ config: plainConfig, logger: plainLogger, hardware: await pickHardware(plainConfig, { logger: plainLogger }) });
     try {
       const base = await plain.start();
       expect(base).toMatch(/^http:\/\//);
@@ -414,14 +420,14 @@ describe.skipIf(!openssl)('clinic mode over HTTPS with the engineer\'s certifica
 
   it.each([
     ['cert without key and hostname', ['--tls-cert', '/boot/sonobox/tls.crt'], /all three/],
-    ['unknown network mode', ['--network', 'mesh'], /--network must be hotspot, clinic or auto/],
-    ['hotspot on channel 14', ['--network', 'hotspot', '--wifi-channel', '14'], /channel from 1 to 13/],
+    ['unknown network mode', ['--network', 'mesh'], /--network must be one of "clinic", "hotspot", "auto" \(got "mesh"\)/],
+    ['hotspot on channel 14', ['--network', 'hotspot', '--wifi-channel', '14'], /--wifi-channel must be a whole number from 1 to 13 \(got "14"\)/],
   ])('configuration refuses %s', (_n, argv, message) => {
     expect(() => parseCli(argv)).toThrow(message);
   });
 
   it('a missing certificate file stops start-up with what to do', async () => {
     const cli = parseCli(['--tls-cert', join(work, 'nope.crt'), '--tls-key', join(work, 'nope.key'), '--tls-hostname', 'x.test'], appConfig(() => undefined));
-    await expect(buildApp({ config: cli.config, logger: capturingLogger().logger })).rejects.toThrow(/cannot read the TLS key .*ENOENT.*boot partition/);
+    await expect(pickHardware(cli.config, { logger: capturingLogger().logger })).rejects.toThrow(/cannot read the TLS key .*ENOENT.*boot partition/);
   });
 });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
+import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
 import type { Config } from '../appliance/src/config/config.js';
 import { loopbackConfig } from './support/loopback-config.js';
@@ -36,7 +37,9 @@ describe('the spine: one-time link to live H.264 in Chromium', () => {
   const pages: Page[] = [];
 
   beforeAll(async () => {
-    app = await buildApp({ config: testConfig(), logger: createLogger({ level: 'warn' }), onLink: (l) => links.push(l) });
+    const config = testConfig();
+    const logger = createLogger({ level: 'warn' });
+    app = buildApp({ config, logger, hardware: await pickHardware(config, { logger }), onLink: (l) => links.push(l) });
     base = await app.start();
     browser = await launchChromium();
     app.share();

@@ -1,13 +1,14 @@
 /**
- * The composition root: configuration → the app (hardware or dev fallbacks) → listen →
- * print the link → tell systemd. The only module that reads argv and the environment,
- * prints to the terminal, or talks to systemd.
+ * The composition root: configuration → pick the hardware (or dev fallbacks) → the app →
+ * listen → print the link → tell systemd. The only module that reads argv and the
+ * environment, prints to the terminal, or talks to systemd.
  */
 import { readFileSync } from 'node:fs';
 import qrcode from 'qrcode';
 import { buildApp } from './app.js';
 import { ConfigError, cliUsage, parseCli } from './config/config.js';
 import { problemSummary, readConfigFile } from './config/config-file.js';
+import { pickHardware } from './hardware/pick-hardware.js';
 import { startSystemdIntegration } from './system/systemd.js';
 import { createLogger } from './system/logger.js';
 
@@ -36,12 +37,16 @@ async function main(): Promise<void> {
   const underSystemd = Boolean(process.env.INVOCATION_ID);
   const printLink = cli.printLink || !underSystemd;
 
-  const app = await buildApp({
-    config: cli.config,
+  const hardware = await pickHardware(cli.config, {
     logger,
-    configProblem: problemSummary(file?.problems ?? []),
     // systemd's RuntimeDirectory=sonobox (tmpfs under /run): the hotspot's files live only there.
     runtimeDir: process.env.RUNTIME_DIRECTORY?.split(':')[0] ?? '/run/sonobox',
+  });
+  const app = buildApp({
+    config: cli.config,
+    logger,
+    hardware,
+    configProblem: problemSummary(file?.problems ?? []),
     onLink: (link) => {
       if (!printLink) return;
       // Stable interface: tools read the line starting "Link: ".

@@ -41,9 +41,10 @@ function httpStatusInNetns(url: string): number {
 // host's Chromium reaches through the forward. Each viewer binds one port per address.
 const icePorts = Array.from({ length: 8 }, (_, i) => 41_000 + (process.pid % 500) * 8 + i);
 // Test-only service arguments, through the kernel command line (systemd.setenv, read by
-// systemd/sonobox-launch): the ICE range and candidate, and a picture size an emulated
-// CPU can encode in real time.
-const serviceArgs = ['--ice-ports', `${icePorts[0]}-${icePorts.at(-1)}`, '--ice-host', '127.0.0.1', '--size', '640x360', '--fps', '15'];
+// systemd/sonobox-launch): the ICE range and candidate, a picture size an emulated CPU can
+// encode in real time, and the test pattern (the VM has no capture dongle, and the unit's
+// --appliance makes source auto wait for one).
+const serviceArgs = ['--ice-ports', `${icePorts[0]}-${icePorts.at(-1)}`, '--ice-host', '127.0.0.1', '--size', '640x360', '--fps', '15', '--source', 'test-pattern'];
 
 async function sha256(path: string): Promise<string> {
   const h = createHash('sha256');

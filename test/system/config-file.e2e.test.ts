@@ -57,9 +57,10 @@ describe('a sonobox.toml with mistakes', () => {
     const want = renderScreen({ screen: 'error', problem: 'config', sessionActive: false, detail: problem }, { width: shown.width, height: shown.height }, 'fr');
     expect(Buffer.compare(Buffer.from(shown.data), Buffer.from(want.data))).toBe(0);
 
-    // max_viewers: the flag (2) over the file (3): a third link is refused.
-    const links: number[] = [];
-    for (let i = 0; i < 3; i++) links.push((await fetch(`http://127.0.0.1:${port}/api/session`, { method: 'POST' })).status);
-    expect(links.filter((s) => s < 300)).toHaveLength(2);
+    // max_viewers: the flag (2) over the file (3): two links out at once, no more.
+    for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${port}/api/session`, { method: 'POST' })).status).toBe(201);
+    const { session } = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as { session: { maxViewers: number; linksOutstanding: number } };
+    // The third link replaced the two unused ones (every place was held, none by a device).
+    expect(session).toMatchObject({ maxViewers: 2, linksOutstanding: 1 });
   }, 40_000);
 });

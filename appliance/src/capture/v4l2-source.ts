@@ -154,7 +154,11 @@ export class V4l2Source implements ZeroCopySource {
       try {
         dev = CaptureDevice.open(path);
       } catch (e) {
-        this.setCondition('no-device', `${path}: ${errnoName(errnoOf(e) ?? 0)}`);
+        // Gone again is 'no-device'; there but refused (EACCES/EPERM: the video group or the
+        // unit's DeviceAllow; ENOTTY: not a V4L2 node) is an error that names the node.
+        const errno = errnoOf(e) ?? 0;
+        if (isDeviceGone(errno)) this.setCondition('no-device', `${path}: ${errnoName(errno)}`);
+        else this.setCondition('error', `${path} is there but cannot be opened: ${errnoName(errno)}`);
         await this.sleep(this.o.retryMs);
         continue;
       }

@@ -69,6 +69,12 @@ const cases: { name: string; steps: Step[]; kinds: string[]; effects: [number, C
     effects: [],
   },
   {
+    name: 'sharing, pressed again (the QR did not scan): a new link replaces it, still "Link 1 / 1"',
+    steps: [[0, { type: 'short-press' }], [1, issued(counts(0, 1))], [10, { type: 'short-press' }], [11, issued(counts(0, 1))]],
+    kinds: ['sharing'],
+    effects: [[0, 'issue-link'], [10, 'issue-link']],
+  },
+  {
     name: 'link refused while sharing keeps the QR',
     steps: [[0, issued(counts(0, 1))], [10, { type: 'short-press' }], [11, { type: 'link-refused' }]],
     kinds: ['sharing'],
@@ -102,6 +108,16 @@ const cases: { name: string; steps: Step[]; kinds: string[]; effects: [number, C
 ];
 
 describe('cart lifecycle', () => {
+  it.each([
+    { name: 'the first link', steps: [[0, issued(counts(0, 1))]] as Step[], want: 1 },
+    { name: 'a replacement while sharing keeps its place', steps: [[0, issued(counts(0, 1))], [10, issued(counts(0, 1))]] as Step[], want: 1 },
+    { name: 'a second link beside a viewer', steps: [[0, issued(counts(0, 1, 2))], [5, { type: 'session-changed', counts: counts(1, 0, 2) }], [10, issued(counts(1, 1, 2))]] as Step[], want: 2 },
+    { name: 'a second link beside an unused one', steps: [[0, issued(counts(0, 1, 2))], [10, issued(counts(0, 2, 2))]] as Step[], want: 2 },
+  ])('"Link n / max" numbers the place: $name → $want', ({ steps, want }) => {
+    const { state } = run(steps);
+    expect(state.kind === 'sharing' ? state.session.linkNumber : -1).toBe(want);
+  });
+
   for (const c of cases) {
     it(c.name, () => {
       const r = run(c.steps);
@@ -112,8 +128,8 @@ describe('cart lifecycle', () => {
 });
 
 describe('screenFor', () => {
-  const watching: CartState = { kind: 'watching', session: { startedAt: 1000, viewers: 1, maxViewers: 2, noViewerSince: null, linksShown: 1 } };
-  const sharing: CartState = { kind: 'sharing', session: { startedAt: 0, viewers: 0, maxViewers: 1, noViewerSince: 0, linksShown: 1 }, link, code: 'AAA-BBB' };
+  const watching: CartState = { kind: 'watching', session: { startedAt: 1000, viewers: 1, maxViewers: 2, noViewerSince: null, linkNumber: 1 } };
+  const sharing: CartState = { kind: 'sharing', session: { startedAt: 0, viewers: 0, maxViewers: 1, noViewerSince: 0, linkNumber: 1 }, link, code: 'AAA-BBB' };
   const cases = [
     { name: 'idle live', state: idleCart, cond: 'live', want: { screen: 'idle', signal: true } },
     { name: 'idle without signal', state: idleCart, cond: 'no-signal', want: { screen: 'idle', signal: false } },

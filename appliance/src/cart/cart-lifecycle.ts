@@ -9,6 +9,7 @@ import type { EndReason, ScreenState } from './screens.js';
  *   idle ──press──▶ (issue-link) ──link-issued──▶ sharing ──viewer joins──▶ watching
  *   sharing/watching ──long press | max duration | no viewer for a while──▶ ended ──(a few s)──▶ idle
  *   watching ──press, room for another viewer──▶ (issue-link) ──▶ sharing
+ *   sharing ──press──▶ (issue-link: a new link replaces the unused one) ──▶ sharing
  *
  * Ending disconnects every viewer and invalidates every link (effect 'end-session'); the
  * 'ended' screen shows for `endedScreenMs`, then 'clear-session' returns everything to idle.
@@ -31,8 +32,12 @@ export interface ActiveSession {
   readonly maxViewers: number;
   /** Since when no viewer has been connected or reconnecting; null while someone is. */
   readonly noViewerSince: number | null;
-  /** Links shown so far in this session (numbers the 'Link n / max' line). */
-  readonly linksShown: number;
+  /**
+   * The place the link on screen takes, for the 'Link n / max' line: devices in plus
+   * unused links out, counted when it was issued (a link that replaced unused ones keeps
+   * their number, so it never reads "Link 2 / 1").
+   */
+  readonly linkNumber: number;
 }
 
 export type CartState =
@@ -59,7 +64,7 @@ export type CartEvent =
   | { readonly type: 'long-press' }
   /** The session manager issued a link (the answer to 'issue-link'). */
   | { readonly type: 'link-issued'; readonly link: string; readonly code: string; readonly counts: SessionCounts }
-  /** The session manager refused a link (no room for another viewer). */
+  /** The session manager refused a link (every place is bound to a device). */
   | { readonly type: 'link-refused' }
   | { readonly type: 'session-changed'; readonly counts: SessionCounts }
   | { readonly type: 'tick' };
@@ -88,9 +93,12 @@ function withCounts(s: ActiveSession, c: SessionCounts, now: number): ActiveSess
   };
 }
 
-function freshSession(c: SessionCounts, now: number, linksShown: number): ActiveSession {
-  return { startedAt: now, viewers: c.viewers, maxViewers: c.maxViewers, noViewerSince: c.viewers > 0 ? null : now, linksShown };
+function freshSession(c: SessionCounts, now: number, linkNumber: number): ActiveSession {
+  return { startedAt: now, viewers: c.viewers, maxViewers: c.maxViewers, noViewerSince: c.viewers > 0 ? null : now, linkNumber };
 }
+
+/** The place a just-issued link takes: everyone in plus every link out (it among them). */
+const placeOf = (c: SessionCounts): number => c.viewers + c.linksOutstanding;
 
 function end(reason: EndReason, now: number): CartTransition {
   return { state: { kind: 'ended', reason, at: now }, effects: [{ type: 'end-session', reason }] };
@@ -102,7 +110,7 @@ export function transition(state: CartState, event: CartEvent, now: number, limi
     case 'idle':
       switch (event.type) {
         case 'short-press': return { state, effects: [{ type: 'issue-link' }] };
-        case 'link-issued': return stay({ kind: 'sharing', session: freshSession(event.counts, now, 1), link: event.link, code: event.code });
+        case 'link-issued': return stay({ kind: 'sharing', session: freshSession(event.counts, now, placeOf(event.counts)), link: event.link, code: event.code });
         // Started elsewhere (POST /api/session, or at launch): no link to draw, but the
         // timeouts and the viewer count still apply.
         case 'session-changed': return event.counts.active ? stay({ kind: 'watching', session: freshSession(event.counts, now, 0) }) : stay(state);
@@ -122,10 +130,12 @@ export function transition(state: CartState, event: CartEvent, now: number, limi
       switch (event.type) {
         case 'long-press': return end('button', now);
         case 'short-press':
+          // Sharing: another press replaces the link on screen (it did not scan). Watching
+          // with every place held by a device: nothing to share, the press does nothing.
           if (state.kind === 'watching' && s.viewers >= s.maxViewers) return stay(state);
           return { state, effects: [{ type: 'issue-link' }] };
         case 'link-issued': {
-          const session = { ...withCounts(s, event.counts, now), linksShown: s.linksShown + 1 };
+          const session = { ...withCounts(s, event.counts, now), linkNumber: placeOf(event.counts) };
           return stay({ kind: 'sharing', session, link: event.link, code: event.code });
         }
         case 'link-refused': return stay(state);
@@ -179,7 +189,7 @@ export function screenFor(state: CartState, condition: SourceCondition, now: num
     case 'idle': return { screen: 'idle', signal: condition === 'live' };
     case 'ended': return { screen: 'ended', reason: state.reason };
     case 'sharing':
-      return { screen: 'sharing', link: state.link, code: state.code, linkNumber: state.session.linksShown, maxViewers: state.session.maxViewers };
+      return { screen: 'sharing', link: state.link, code: state.code, linkNumber: state.session.linkNumber, maxViewers: state.session.maxViewers };
     case 'watching':
       if (condition !== 'live') return { screen: 'no-signal', sessionActive: true };
       return { screen: 'watching', viewers: state.session.viewers, maxViewers: state.session.maxViewers, elapsedMs: now - state.session.startedAt };

@@ -60,13 +60,17 @@ const endReasonText: Record<EndReason, string> = {
 
 /**
  * Adapts the SessionManager to the cart. `linkFor(token)` builds the URL the QR code
- * carries (the HTTP layer knows the host, port and route).
+ * carries (the HTTP layer knows the host, port and route); `onIssued` hears every link the
+ * cart puts on screen (main prints it).
  */
-export function sessionManagerForCart(manager: SessionManager, linkFor: (token: string) => string): CartSessions {
+export function sessionManagerForCart(manager: SessionManager, linkFor: (token: string) => string, onIssued: (link: string) => void = () => {}): CartSessions {
   return {
     issueLink() {
       const r = manager.start();
-      return r.ok ? { ok: true, link: linkFor(r.token), code: humanCode(r.token) } : { ok: false };
+      if (!r.ok) return { ok: false };
+      const link = linkFor(r.token);
+      onIssued(link);
+      return { ok: true, link, code: humanCode(r.token) };
     },
     end: (reason) => manager.end(endReasonText[reason]),
     clear: () => manager.clear(),

@@ -81,10 +81,10 @@ describe('each kind of error names the key, says what to write, and keeps the de
     { name: 'max viewers too large', toml: '[session]\nmax_viewers = 40', key: 'session.max_viewers', says: /whole number from 1 to 16.*got 40/ },
     { name: 'number written as a string', toml: '[session]\nmax_viewers = "2"', key: 'session.max_viewers', says: /got "2"/ },
     { name: 'fractional number', toml: '[session]\nlink_ttl_s = 1.5', key: 'session.link_ttl_s', says: /whole number.*got 1\.5/ },
-    { name: 'display neither keyword nor device', toml: '[display]\ndevice = "hdmi"', key: 'display.device', says: /"auto", "none" or a device path starting with \/dev\//},
+    { name: 'display neither keyword nor device', toml: '[display]\ndevice = "hdmi"', key: 'display.device', says: /"auto", "none", "png" or a device path starting with \/dev\//},
     { name: 'odd picture size', toml: '[source]\nsize = "1281x720"', key: 'source.size', says: /even width and height such as "1280x720"/ },
     { name: 'network mode unknown', toml: '[network]\nmode = "wifi"', key: 'network.mode', says: /"clinic", "hotspot".*got "wifi"/ },
-    { name: 'Wi-Fi channel outside 2.4 GHz', toml: '[network]\nwifi_channel = 36', key: 'network.wifi_channel', says: /channel from 1 to 13.*got 36/ },
+    { name: 'Wi-Fi channel outside 2.4 GHz', toml: '[network]\nwifi_channel = 36', key: 'network.wifi_channel', says: /whole number from 1 to 13.*got 36/ },
     { name: 'HTTPS with only a certificate', toml: '[network]\ntls_cert = "/boot/firmware/c.pem"', key: 'network.tls_cert', says: /all three for HTTPS, or none/ },
     { name: 'section written as a value', toml: 'session = 3', key: 'session', says: /\[session\] on its own line/ },
   ];
@@ -138,7 +138,7 @@ describe('unknown keys are warned about and ignored', () => {
   it('unknown section', () => {
     const r = applyConfigToml('[wifi]\nssid = "x"');
     expect(r.problems).toEqual([]);
-    expect(r.warnings[0]).toMatch(/unknown section \[wifi\] ignored \(known: \[display\], \[button\]/);
+    expect(r.warnings[0]).toMatch(/unknown section \[wifi\] ignored \(known: \[source\], \[encoder\], \[http\], \[session\], \[network\], \[display\], \[button\], \[mask\]\)/);
   });
   it('unknown top-level key', () => {
     expect(applyConfigToml('langauge = "fr"').warnings[0]).toMatch(/unknown setting langauge ignored \(known here: language\)/);

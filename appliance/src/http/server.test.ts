@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionManager } from '../sessions/session-manager.js';
 import { createLogger } from '../system/logger.js';
 import { errorTable, type ErrorCode } from './error-table.js';
-import { buildServer, securityHeaders } from './server.js';
+import { buildServer, securityHeaders, type ServerDeps } from './server.js';
 import { FakeClock, FakeViewerFactory, sampleOffer } from './test/fake-viewer-factory.js';
 import type { WhepLimits } from './whep-routes.js';
 
@@ -40,7 +40,14 @@ afterEach(async () => {
   }
 });
 
-function rig(opts: { maxViewers?: number; limits?: Partial<WhepLimits>; webUiDir?: string } = {}): Rig {
+/** A stand-in cart screen and set-up picture for the box-only routes (real ones in cart/ and test/masking). */
+const screenPng = Buffer.from('89504e470d0a1a0a', 'hex');
+const boxPictures = {
+  cartScreen: (): Uint8Array => screenPng,
+  maskPreview: async () => ({ png: screenPng, preset: 'test-banner', set: '1280x720' }),
+};
+
+function rig(opts: { maxViewers?: number; limits?: Partial<WhepLimits>; webUiDir?: string; box?: Pick<ServerDeps, 'cartScreen' | 'maskPreview'> } = {}): Rig {
   const clock = new FakeClock();
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
@@ -54,6 +61,7 @@ function rig(opts: { maxViewers?: number; limits?: Partial<WhepLimits>; webUiDir
     linkFor: (token) => `http://box.test:8080/v#t=${token}`,
     logger,
     limits: { perAddressPerMinute: 1_000_000, globalPerMinute: 1_000_000, ...opts.limits },
+    ...(opts.box ?? boxPictures),
   });
   const r = { app, sessions, viewers, clock, lines };
   rigs.push(r);
@@ -97,13 +105,20 @@ describe('the error table, case by case', () => {
     { name: 'end a session from the network', send: (r) => r.app.inject({ method: 'DELETE', url: '/api/session', remoteAddress: '10.0.0.9' }), code: 'not-from-box' },
     { name: 'start a session from a web page on the box', send: (r) => r.app.inject({ method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1', headers: { origin: 'http://evil.test' } }), code: 'not-from-box' },
     {
-      name: 'another link when the session is full',
+      name: 'another link when every place is bound to a device',
       send: async (r) => {
-        issue(r.sessions);
+        expect((await postWhep(r.app, issue(r.sessions))).statusCode).toBe(201);
         return r.app.inject({ method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1' });
       },
       code: 'session-full',
     },
+    { name: 'the cart screen from the network', send: (r) => r.app.inject({ method: 'GET', url: '/api/cart.png', remoteAddress: '192.168.1.77' }), code: 'not-from-box' },
+    { name: 'the cart screen from a web page on the box', send: (r) => r.app.inject({ method: 'GET', url: '/api/cart.png', remoteAddress: '127.0.0.1', headers: { origin: 'http://evil.test' } }), code: 'not-from-box' },
+    { name: 'the set-up picture from the network', send: (r) => r.app.inject({ method: 'GET', url: '/api/mask-preview.png', remoteAddress: '::ffff:10.0.0.9' }), code: 'not-from-box' },
+    { name: 'the set-up picture from a web page on the box', send: (r) => r.app.inject({ method: 'GET', url: '/api/mask-preview.png', remoteAddress: '::1', headers: { origin: 'null' } }), code: 'not-from-box' },
+    { name: 'the cart screen before the first draw', send: (r) => rig({ box: { cartScreen: () => undefined } }).app.inject({ method: 'GET', url: '/api/cart.png', remoteAddress: '127.0.0.1' }), code: 'no-screen' },
+    { name: 'the set-up picture while no frame comes', send: (r) => rig({ box: { maskPreview: async () => undefined } }).app.inject({ method: 'GET', url: '/api/mask-preview.png', remoteAddress: '127.0.0.1' }), code: 'no-frame', detail: 'nothing within 2000 ms' },
+    { name: 'the cart screen on a box with a real display (no such route)', send: () => rig({ box: {} }).app.inject({ method: 'GET', url: '/api/cart.png', remoteAddress: '127.0.0.1' }), code: 'not-found' },
     { name: 'an unknown path', send: (r) => r.app.inject({ method: 'GET', url: '/etc/passwd' }), code: 'not-found' },
     { name: 'a path that climbs out of web-ui', send: (r) => r.app.inject({ method: 'GET', url: '/assets/../../../etc/passwd' }), code: 'not-found' },
   ];
@@ -273,6 +288,29 @@ describe('session API and status', () => {
   it.each(['127.0.0.1', '::1', '::ffff:127.0.0.1'])('loopback peer %s may start a session', async (addr) => {
     const res = await rig().app.inject({ method: 'POST', url: '/api/session', remoteAddress: addr });
     expect(res.statusCode).toBe(201);
+  });
+
+  it('the box itself gets the cart screen and the set-up picture, with their headers', async () => {
+    const r = rig();
+    const screen = await r.app.inject({ method: 'GET', url: '/api/cart.png', remoteAddress: '127.0.0.1' });
+    expect([screen.statusCode, screen.headers['content-type'], screen.headers['cache-control']]).toEqual([200, 'image/png', 'no-store']);
+    expect(screen.rawPayload).toEqual(screenPng);
+    const preview = await r.app.inject({ method: 'GET', url: '/api/mask-preview.png', remoteAddress: '::1' });
+    expect([preview.statusCode, preview.headers['x-mask-preset'], preview.headers['x-mask-set']]).toEqual([200, 'test-banner', '1280x720']);
+  });
+
+  it('POST /api/session while the only link is unused replaces it: the new link works, the old one gets the 403', async () => {
+    const r = rig({ maxViewers: 1 });
+    const post = (): Promise<LightMyRequestResponse> => r.app.inject({ method: 'POST', url: '/api/session', remoteAddress: '127.0.0.1' });
+    const first = await post();
+    const second = await post();
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    const tokenOf = (res: LightMyRequestResponse): string => new URL(res.json<{ link: string }>().link).hash.replace(/^#t=/, '');
+    const old = await postWhep(r.app, tokenOf(first));
+    expect(old.statusCode).toBe(403);
+    expect(old.json()).toEqual({ error: 'link-invalid', message: errorTable['link-invalid'].message });
+    expect((await postWhep(r.app, tokenOf(second))).statusCode).toBe(201);
+    expect(r.sessions.snapshot()).toMatchObject({ viewers: 1, linksOutstanding: 0 });
   });
 
   it('DELETE /api/session ends it: viewers closed, links dead', async () => {
@@ -474,7 +512,7 @@ describe('hardening', () => {
       'WHEP link refused',
       'Viewer connection dropped; its link stays open for a resume',
       'Viewer resumed after a dropped connection',
-      'Session API refused: not from the box',
+      'Box-only route refused: not from the box',
       'Session ended (done)',
     ]);
   });

@@ -2,8 +2,7 @@
  * buildServer(deps): the box's one HTTP server, built but not listening (main.ts listens).
  *
  *   /whep…            WHEP and per-viewer events (whep-routes.ts)
- *   POST /api/session   box only: start a session (or add a link) → 201 { link, expiresInS }
- *   DELETE /api/session box only: end the session → 200
+ *   /api/session, /api/cart.png, /api/mask-preview.png   box only (box-only-routes.ts)
  *   GET /api/status     counts and states only, never a token
  *   GET /v              the viewer page (web-ui/dist/index.html); /assets/* beside it; / → /v
  *
@@ -13,15 +12,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { ViewerFactory } from '../webrtc/viewer-connection.js';
+import { boxOnlyRoutes, type BoxOnlyDeps } from './box-only-routes.js';
 import { HttpError, sendError, type ErrorCode } from './error-table.js';
 import { SDP_BODY_LIMIT, whepRoutes, type WhepLimits } from './whep-routes.js';
 
-export interface ServerDeps {
+export interface ServerDeps extends Pick<BoxOnlyDeps, 'cartScreen' | 'maskPreview'> {
   readonly sessions: SessionManager;
   readonly viewers: ViewerFactory;
   /** Source, encoder and anything else for GET /api/status; must hold no secret. */
@@ -91,12 +91,6 @@ export const serverTimeouts: ServerTimeouts = {
   checkIntervalMs: 1_000,
 };
 
-/** True for a peer on this machine (IPv4, IPv6, or IPv4-mapped loopback). */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export function buildServer(deps: ServerDeps): FastifyInstance {
@@ -154,34 +148,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.register(fastifyRateLimit, { global: false });
   app.register(async (scope) => whepRoutes(scope, { sessions: deps.sessions, viewers: deps.viewers, limits }));
-  app.register(async (scope) => apiRoutes(scope, deps));
+  app.register(async (scope) => boxOnlyRoutes(scope, deps));
+  app.get('/api/status', async (_req, reply) => reply.send({ ...deps.status(), session: deps.sessions.snapshot() }));
   app.register(async (scope) => pageRoutes(scope, deps.webUiDir));
   return app;
-}
-
-async function apiRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
-  const { sessions } = deps;
-  // Box only: the peer is loopback and no browser page sent it (browsers always add Origin
-  // to a cross-origin POST/DELETE, so a web page cannot drive these through a local browser).
-  const boxOnly = async (req: FastifyRequest): Promise<void> => {
-    if (!isLoopback(req.socket.remoteAddress) || req.headers.origin !== undefined) {
-      req.log.warn('Session API refused: not from the box');
-      throw new HttpError('not-from-box');
-    }
-  };
-
-  app.post('/api/session', { onRequest: boxOnly }, async (_req, reply) => {
-    const r = sessions.start();
-    if (!r.ok) throw new HttpError('session-full');
-    return reply.code(201).send({ link: deps.linkFor(r.token), expiresInS: Math.round(r.expiresInMs / 1000) });
-  });
-
-  app.delete('/api/session', { onRequest: boxOnly }, async (_req, reply) => {
-    await sessions.end('ended from the box');
-    return reply.code(200).send({ state: sessions.snapshot().state });
-  });
-
-  app.get('/api/status', async (_req, reply) => reply.send({ ...deps.status(), session: sessions.snapshot() }));
 }
 
 async function pageRoutes(app: FastifyInstance, webUiDir: string): Promise<void> {

@@ -105,7 +105,7 @@ export class MaskFilter {
 
   /**
    * An unmasked copy of the next frame the pipeline sees, or undefined if none arrives
-   * within timeoutMs (the source is not live). Loopback set-up page only (mask-preview-route.ts).
+   * within timeoutMs (the source is not live). Loopback set-up page only (http/box-only-routes.ts).
    */
   nextFrame(timeoutMs: number): Promise<RawFrame | undefined> {
     return new Promise((resolve) => {

@@ -14,7 +14,7 @@
  * default, 'none', masks nothing: it exists so a box can be set up on the bench, and a
  * clinic must choose (or add) the preset for its scanner before the box is used on patients.
  */
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
 import genericTopBanner from './presets/generic-top-banner.json' with { type: 'json' };
 import testBanner from './presets/test-banner.json' with { type: 'json' };
 

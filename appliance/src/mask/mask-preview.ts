@@ -3,12 +3,13 @@
  * engineer can see what each rectangle covers and tune the preset. Pure: frame + pixel
  * rectangles in, PNG bytes out. The picture inside the outlines is deliberately left
  * unmasked (the engineer must see the banner to cover it); it is served only to the box
- * itself (mask-preview-route.ts) and never written anywhere.
+ * itself (http/box-only-routes.ts) and never written anywhere.
  */
 import { PNG } from 'pngjs';
 import type { RawFrame } from '../capture/raw-frame.js';
 import type { YuvLayout } from './apply-mask.js';
-import type { PixelRect } from './mask-presets.js';
+import type { MaskFilter } from './mask-filter.js';
+import { NO_MASK, type PixelRect } from './mask-presets.js';
 
 /** Outline colour: magenta, which a greyscale ultrasound picture never contains. */
 export const OUTLINE_RGB = [255, 0, 255] as const;
@@ -108,4 +109,18 @@ export function renderMaskPreview(frame: RawFrame, rects: readonly PixelRect[] |
   if (rects) outlineRects(rgba, frame.width, rects);
   rgba.copy(png.data);
   return PNG.sync.write(png, { colorType: 6 });
+}
+
+/**
+ * The set-up picture of the next captured frame with what describes it: the preset's name
+ * and which of its resolution sets applied (or why none did). Undefined when no frame came
+ * within `waitMs` (the source is not live).
+ */
+export async function maskPreviewPicture(mask: MaskFilter, waitMs: number): Promise<{ png: Buffer; preset: string; set: string } | undefined> {
+  const frame = await mask.nextFrame(waitMs);
+  if (!frame) return undefined;
+  const rects = mask.rectsFor(frame.width, frame.height);
+  const size = `${frame.width}x${frame.height}`;
+  const set = !mask.preset ? 'none (preset none: nothing is masked)' : rects ? size : `none (frames at ${size} are withheld: the slate is sent)`;
+  return { png: renderMaskPreview(frame, rects), preset: mask.preset?.name ?? NO_MASK, set };
 }

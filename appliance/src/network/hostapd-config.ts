@@ -30,16 +30,29 @@ export class HotspotConfigError extends Error {
   override readonly name = 'HotspotConfigError';
 }
 
-const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/; // IFNAMSIZ - 1, no '/' or whitespace
+/** An interface name: IFNAMSIZ - 1 characters, no '/' or whitespace. */
+export const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+/** 2.4 GHz channels every phone supports, with no DFS wait. */
+export const HOTSPOT_CHANNELS = { min: 1, max: 13 } as const;
+/** ISO 3166-1 alpha-2, as hostapd's country_code wants it. */
+export const COUNTRY_CODE = /^[A-Z]{2}$/;
+
+/** Why `ssid` cannot be a network name (IEEE 802.11: 1..32 octets; no control characters in a config line), or undefined. */
+export function ssidProblem(ssid: string): string | undefined {
+  const bytes = Buffer.byteLength(ssid, 'utf8');
+  if (bytes < 1 || bytes > 32) return `it is ${bytes} bytes of UTF-8`;
+  if (/[\u0000-\u001f\u007f]/.test(ssid)) return 'it contains control characters';
+  return undefined;
+}
 
 /** Checks the engineer's settings; throws HotspotConfigError naming the first bad one. */
 export function validateHotspotSettings(s: HotspotSettings): HotspotSettings {
   if (!IFNAME.test(s.interface)) throw new HotspotConfigError(`network.hotspot.interface must be an interface name like wlan0 (got "${s.interface}")`);
-  const ssidBytes = Buffer.byteLength(s.ssid, 'utf8');
-  if (ssidBytes < 1 || ssidBytes > 32) throw new HotspotConfigError(`network.hotspot.ssid must be 1 to 32 bytes of UTF-8 (got ${ssidBytes})`);
-  if (/[\u0000-\u001f\u007f]/.test(s.ssid)) throw new HotspotConfigError('network.hotspot.ssid must not contain control characters');
-  if (!Number.isInteger(s.channel) || s.channel < 1 || s.channel > 13) throw new HotspotConfigError(`network.hotspot.channel must be a 2.4 GHz channel from 1 to 13 (got ${s.channel})`);
-  if (!/^[A-Z]{2}$/.test(s.countryCode)) throw new HotspotConfigError(`network.hotspot.countryCode must be two capital letters like DE or US (got "${s.countryCode}")`);
+  const ssid = ssidProblem(s.ssid);
+  if (ssid) throw new HotspotConfigError(`network.hotspot.ssid must be 1 to 32 bytes of UTF-8 without control characters (${ssid})`);
+  const { min, max } = HOTSPOT_CHANNELS;
+  if (!Number.isInteger(s.channel) || s.channel < min || s.channel > max) throw new HotspotConfigError(`network.hotspot.channel must be a 2.4 GHz channel from ${min} to ${max} (got ${s.channel})`);
+  if (!COUNTRY_CODE.test(s.countryCode)) throw new HotspotConfigError(`network.hotspot.countryCode must be two capital letters like DE or US (got "${s.countryCode}")`);
   return s;
 }
 

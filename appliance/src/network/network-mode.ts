@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
 import { chooseAutoMode, describeAutoDecision, probeWifi, type WifiProbe } from './auto-mode.js';
 import { Hotspot, type HotspotOptions } from './hotspot.js';
 
@@ -29,6 +29,13 @@ export interface NetworkMode {
   baseUrl(port: number, lanHost: string): string;
   /** Feed from the session manager: the hotspot opens with a session and closes after it. */
   sessionActive(active: boolean): void;
+  /**
+   * mode 'auto' only: the hotspot it chose failed to start, and the box now shares over the
+   * clinic network. The session that asked for the hotspot has a link to the hotspot's
+   * address, which no phone can reach: the app ends it, so the next press gets a LAN link.
+   * Returns an unsubscribe; other modes never call it.
+   */
+  onFallbackToClinic(listener: (reason: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -39,15 +46,11 @@ export interface NetworkModeDeps {
   readonly log: { info(msg: string): void; warn(msg: string): void };
   /** Tests replace hostapd/dnsmasq/ip. */
   readonly commands?: HotspotOptions['commands'];
-  /** mode 'auto': what the board has (default probeWifi() on /sys and $PATH); tests fake it. */
+  /** mode 'auto': what the board has (default probeWifi() on /sys and $PATH). */
   readonly probe?: () => WifiProbe;
-  /**
-   * mode 'auto' only: the hotspot it chose failed to start, and the box now shares over the
-   * clinic network. The session that asked for the hotspot has a link to the hotspot's
-   * address, which no phone can reach: the app ends it, so the next press gets a LAN link.
-   */
-  readonly onFallbackToClinic?: (reason: string) => void;
 }
+
+const never = (): (() => void) => () => undefined;
 
 /** `https://name/` drops the default port, like browsers do. */
 function origin(scheme: 'http' | 'https', host: string, port: number): string {
@@ -77,13 +80,14 @@ export function createNetworkMode(requested: Config['network'], deps: NetworkMod
   // the first failure on, it shares over the clinic network until it restarts. The server
   // was started without TLS for the hotspot, so the fallback serves plain HTTP on the LAN.
   let current: NetworkMode;
+  const fallbackListeners = new Set<(reason: string) => void>();
   const hotspot = hotspotNetwork(config, deps, (e) => {
     if (current !== hotspot) return;
     const reason = e instanceof Error ? e.message : String(e);
     current = clinicNetwork(config.clinic, false);
     deps.log.warn(`network mode auto: the hotspot failed (${reason}); sharing over the clinic network (plain HTTP on the LAN) from now until the box restarts`);
     void hotspot.close();
-    deps.onFallbackToClinic?.(reason);
+    for (const l of fallbackListeners) l(reason);
   });
   current = hotspot;
   return {
@@ -95,6 +99,10 @@ export function createNetworkMode(requested: Config['network'], deps: NetworkMod
     wifi: hotspot.wifi,
     baseUrl: (port, lanHost) => current.baseUrl(port, lanHost),
     sessionActive: (active) => current.sessionActive(active),
+    onFallbackToClinic(listener) {
+      fallbackListeners.add(listener);
+      return () => fallbackListeners.delete(listener);
+    },
     close: () => hotspot.close(),
   };
 }
@@ -119,6 +127,7 @@ function clinicNetwork(clinic: Config['network']['clinic'], allowHttps: boolean)
     wifi: undefined,
     baseUrl: (port, lanHost) => (https ? origin('https', hostname!, port) : origin('http', lanHost, port)),
     sessionActive: () => undefined,
+    onFallbackToClinic: never,
     close: async () => undefined,
   };
 }
@@ -150,6 +159,7 @@ function hotspotNetwork(config: Config['network'], deps: NetworkModeDeps, onFail
         closing = hotspot.close().finally(() => (closing = undefined));
       }
     },
+    onFallbackToClinic: never,
     close: () => hotspot.close(),
   };
 }

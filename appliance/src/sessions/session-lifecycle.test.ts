@@ -52,10 +52,41 @@ const cases: Case[] = [
   { name: 'start again after end', from: ended, event: start[0], now: T0 + 30, expect: { state: 'active', links: ['L1:unused'] } },
   { name: 'add-link with room', from: active, event: { type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, now: T0 + 1, expect: { state: 'active', links: ['L1:unused', 'L2:unused'] } },
   {
-    name: 'add-link when maxViewers places are held is refused',
+    name: 'add-link when every place is held by unused links replaces them all (the press after "it did not scan")',
     from: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0]]),
     event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
     now: T0 + 1,
+    expect: { state: 'active', links: ['L1:revoked', 'L2:revoked', 'L3:unused'], effects: [{ type: 'link-ended', linkId: 'L1' }, { type: 'link-ended', linkId: 'L2' }] },
+  },
+  {
+    name: 'add-link when one place is bound and one unused replaces only the unused link',
+    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20]]),
+    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    now: T0 + 30,
+    expect: { state: 'active', links: ['L1:bound:v1', 'L2:revoked', 'L3:unused'], effects: [{ type: 'link-ended', linkId: 'L2' }] },
+  },
+  {
+    name: 'add-link with maxViewers 1 and the one link unused replaces it',
+    from: build([[{ type: 'start', sessionId: 's1', policy: { linkTtlMs: 1_000, maxViewers: 1 }, link: { id: 'L1', tokenHash: h('tok-1') } }, T0]]),
+    event: { type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } },
+    now: T0 + 1,
+    expect: { state: 'active', links: ['L1:revoked', 'L2:unused'], effects: [{ type: 'link-ended', linkId: 'L1' }] },
+  },
+  {
+    name: 'add-link when every place is bound to a device is refused',
+    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20], [{ type: 'claim', tokenHash: h('tok-2'), viewerId: 'v2', resumeHash: h('res-2') }, T0 + 25]]),
+    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    now: T0 + 30,
+    expect: { refusal: 'session-full' },
+  },
+  {
+    name: 'a device whose connection dropped still holds its place (it may resume)',
+    from: build([
+      start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20],
+      [{ type: 'claim', tokenHash: h('tok-2'), viewerId: 'v2', resumeHash: h('res-2') }, T0 + 25], [{ type: 'viewer-closed', viewerId: 'v2' }, T0 + 26],
+    ]),
+    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    now: T0 + 30,
     expect: { refusal: 'session-full' },
   },
   {
@@ -155,6 +186,12 @@ describe('secrets do not outlive their use', () => {
     { name: 'a bound link forgets its token hash', session: bound, gone: [h('tok-1')], kept: [h('res-1')] },
     { name: 'an ended session holds no hash at all', session: ended, gone: [h('tok-1'), h('res-1')], kept: [] },
     { name: 'an expired link forgets its token hash', session: transition(active, { type: 'expire' }, T0 + 1_000).session, gone: [h('tok-1')], kept: [] },
+    {
+      name: 'a replaced link forgets its token hash',
+      session: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0], [{ type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } }, T0 + 1]]),
+      gone: [h('tok-1'), h('tok-2')],
+      kept: [h('tok-3')],
+    },
   ])('$name', ({ session, gone, kept }) => {
     for (const hash of gone) expect(serialized(session)).not.toContain(hash);
     for (const hash of kept) expect(serialized(session)).toContain(hash);
@@ -168,6 +205,7 @@ describe('findCredential and snapshotOf', () => {
     { name: 'used token', session: bound, hash: h('tok-1'), now: T0 + 11, found: null },
     { name: 'resume secret', session: bound, hash: h('res-1'), now: T0 + 11, found: 'resume' },
     { name: 'anything after end', session: ended, hash: h('res-1'), now: T0 + 30, found: null },
+    { name: 'a replaced link', session: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0], [{ type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } }, T0 + 1]]), hash: h('tok-1'), now: T0 + 2, found: null },
   ])('$name → $found', ({ session, hash, now, found }) => {
     expect(findCredential(session, hash, now)?.kind ?? null).toBe(found);
   });

@@ -6,7 +6,12 @@
  *
  *   session:  idle ──start──▶ active ──end──▶ ended ──clear──▶ idle   (ended ──start──▶ active)
  *   link:     unused ──claim──▶ bound ──(hang-up | end)──▶ revoked
- *             unused ──(expire | end)──▶ revoked;  bound ──resume──▶ bound (viewer replaced)
+ *             unused ──(expire | end | replaced)──▶ revoked;  bound ──resume──▶ bound (viewer replaced)
+ *
+ * A link is asked for (add-link) when every place is held: if some are held only by
+ * unused links, those are replaced: revoked, and the new link takes a place. An unused
+ * link is a QR code nobody has scanned yet; the sonographer's second press means "that one
+ * did not work". Only when every place is bound to a device is the new link refused.
  *
  * An unused link past `expiresAt` is dead even before the `expire` sweep runs: every
  * lookup checks `now`. A revoked link keeps only its id; ending the session drops all links,
@@ -34,7 +39,7 @@ export type Link =
 export interface SessionPolicy {
   /** An unused link dies this long after it was issued. */
   readonly linkTtlMs: number;
-  /** Links that may be unused-and-alive or bound at once. */
+  /** Links that may be unused-and-alive or bound at once (devices watching one session). */
   readonly maxViewers: number;
 }
 
@@ -72,6 +77,7 @@ export type SessionEffect =
  */
 export const SessionRefusal = {
   linkInvalid: 'link-invalid',
+  /** Every place is bound to a device that joined (watching or reconnecting). */
   sessionFull: 'session-full',
   alreadyActive: 'already-active',
   notActive: 'not-active',
@@ -120,9 +126,14 @@ export function transition(session: Session, event: SessionEvent, now: number): 
     }
     case 'add-link': {
       if (session.state !== SessionState.active) return refuse(session, SessionRefusal.notActive);
-      const held = session.links.filter((l) => linkHoldsPlace(l, now)).length;
-      if (held >= session.policy.maxViewers) return refuse(session, SessionRefusal.sessionFull);
-      return ok({ ...session, links: [...session.links, unusedLink(event.link, session.policy, now)] });
+      const held = session.links.filter((l) => linkHoldsPlace(l, now));
+      const fresh = unusedLink(event.link, session.policy, now);
+      if (held.length < session.policy.maxViewers) return ok({ ...session, links: [...session.links, fresh] });
+      const unused = new Set(held.filter((l) => l.state === LinkState.unused).map((l) => l.id));
+      if (unused.size === 0) return refuse(session, SessionRefusal.sessionFull);
+      // Every place is held, some only by links nobody has opened: they make way.
+      const links = session.links.map((l): Link => (unused.has(l.id) ? { id: l.id, state: LinkState.revoked } : l));
+      return ok({ ...session, links: [...links, fresh] }, [...unused].map((linkId): SessionEffect => ({ type: 'link-ended', linkId })));
     }
     case 'claim': {
       if (session.state !== SessionState.active) return refuse(session, SessionRefusal.linkInvalid);

@@ -18,14 +18,26 @@ function token(m: SessionManager): string {
 
 describe('SessionManager', () => {
   it.each([
-    { name: 'one place, second start refused with the setting named', maxViewers: 1, second: { ok: false } },
+    { name: 'one place, the link unused: a second start replaces it', maxViewers: 1, second: { ok: true, joinedExisting: true } },
     { name: 'two places, second start joins the session', maxViewers: 2, second: { ok: true, joinedExisting: true } },
   ])('$name', ({ maxViewers, second }) => {
     const { m } = manager(maxViewers);
     expect(m.start()).toMatchObject({ ok: true, joinedExisting: false, expiresInMs: 5_000 });
+    expect(m.start()).toMatchObject(second);
+  });
+
+  it('a replaced link is dead, its replacement works, and only a place bound to a device refuses', () => {
+    const { m } = manager(1);
+    const first = token(m);
+    const second = token(m);
+    expect(m.check(first)).toBeNull();
+    expect(m.bind(first, new FakeViewer())).toEqual({ ok: false });
+    expect(m.snapshot()).toMatchObject({ viewers: 0, linksOutstanding: 1 });
+    expect(m.bind(second, new FakeViewer()).ok).toBe(true);
     const r = m.start();
-    expect(r).toMatchObject(second);
-    if (!r.ok) expect(r.message).toContain('session.maxViewers = 1');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toBe('Every viewer place in this session is held by a device that joined (session.maxViewers = 1); end the session to share with another device.');
+    expect(m.snapshot()).toMatchObject({ viewers: 1, linksOutstanding: 0 });
   });
 
   it.each([

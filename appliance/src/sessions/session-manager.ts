@@ -83,8 +83,9 @@ export class SessionManager {
   }
 
   /**
-   * Starts a session with one link, or adds a link to the active one if `maxViewers`
-   * leaves room. Refuses with a message when every place is taken.
+   * Starts a session with one link, or adds a link to the active one. When every place
+   * is held, the links nobody has opened yet are replaced by this one (they stop working);
+   * refused with a message only when every place is bound to a device.
    */
   start(): StartResult {
     const minted = mintCredential();
@@ -99,9 +100,11 @@ export class SessionManager {
       return {
         ok: false,
         refusal: 'session-full',
-        message: `The session already has ${max} viewer link${max === 1 ? '' : 's'} in use (session.maxViewers = ${max}); end the session to start over, or wait for an unused link to expire.`,
+        message: `Every viewer place in this session is held by a device that joined (session.maxViewers = ${max}); end the session to share with another device.`,
       };
     }
+    const replaced = r.effects.filter((e) => e.type === 'link-ended').length;
+    if (replaced > 0) this.#log.info(`Session: ${replaced === 1 ? 'the unused link was' : `${replaced} unused links were`} replaced by a new one`);
     const cancel = this.#clock.schedule(() => {
       this.#expiryTimers.delete(cancel);
       this.#apply({ type: 'expire' });

@@ -52,6 +52,12 @@ describe('v4l2 discovery', () => {
     }
   });
 
+  it('the scan opens only nodes of the accepted drivers (it repeats every retry while no dongle is in)', () => {
+    const opened: string[] = [];
+    expect(findCaptureDevice({ ...opts, probeCapture: (p) => (opened.push(p), captureNodes.has(p)) })).toBe(join(dev, 'video2'));
+    expect(opened.sort()).toEqual([join(dev, 'video2'), join(dev, 'video3')]);
+  });
+
   it('finds nothing when no accepted driver can capture', () => {
     expect(findCaptureDevice({ ...opts, drivers: ['vivid'] })).toBeUndefined();
     expect(pickCaptureNodes([], ['uvcvideo'])).toEqual([]);

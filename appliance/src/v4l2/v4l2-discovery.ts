@@ -55,8 +55,12 @@ function probeWithQuerycap(path: string): boolean {
   }
 }
 
-/** Every video4linux node, in /dev/videoN order. */
-export function listVideoNodes(opts: DiscoveryOptions = {}): VideoNode[] {
+/**
+ * Every video4linux node, in /dev/videoN order. With `onlyDrivers`, nodes of other drivers
+ * are listed but not opened (isCapture false): the source scans every retry while no dongle
+ * is plugged in, and must not open a board's codec and ISP nodes four times a second.
+ */
+export function listVideoNodes(opts: DiscoveryOptions = {}, onlyDrivers?: readonly string[]): VideoNode[] {
   const sys = opts.sysClassDir ?? '/sys/class/video4linux';
   const dev = opts.devDir ?? '/dev';
   const probe = opts.probeCapture ?? probeWithQuerycap;
@@ -75,7 +79,8 @@ export function listVideoNodes(opts: DiscoveryOptions = {}): VideoNode[] {
         // no driver link (unusual): leave empty, it will not match
       }
       const path = join(dev, e);
-      return { path, name: readTrim(join(sys, e, 'name')), driver, number: Number(e.slice(5)), isCapture: existsSync(path) && probe(path) };
+      const wanted = !onlyDrivers || onlyDrivers.includes(driver);
+      return { path, name: readTrim(join(sys, e, 'name')), driver, number: Number(e.slice(5)), isCapture: wanted && existsSync(path) && probe(path) };
     })
     .sort((a, b) => a.number - b.number);
 }
@@ -89,7 +94,8 @@ export function pickCaptureNodes(nodes: readonly VideoNode[], drivers: readonly 
 export function findCaptureDevice(opts: DiscoveryOptions = {}): string | undefined {
   const stable = opts.stablePath ?? STABLE_CAPTURE_PATH;
   if (existsSync(stable)) return stable;
-  return pickCaptureNodes(listVideoNodes(opts), opts.drivers ?? ['uvcvideo'])[0]?.path;
+  const drivers = opts.drivers ?? ['uvcvideo'];
+  return pickCaptureNodes(listVideoNodes(opts, drivers), drivers)[0]?.path;
 }
 
 /**
