@@ -70,7 +70,7 @@ describe('systemd/sonobox-tunnel-launch', () => {
   };
 
   it.each([
-    ['no RELAY_HOST', { RELAY_HOST: undefined }, /RELAY_HOST is not set; copy the relay's tunnel.env/],
+    ['no RELAY_HOST', { RELAY_HOST: undefined }, /RELAY_HOST is not set; copy tunnel.env for this box from the relay/],
     ['no TUNNEL_PORT', { TUNNEL_PORT: undefined }, /TUNNEL_PORT is not set/],
     ['not started by systemd', { CREDENTIALS_DIRECTORY: undefined }, /run it from sonobox-tunnel.service/],
     ['a host name with an option in it', { RELAY_HOST: '-oProxyCommand=x' }, /is not a DNS name/],
@@ -90,3 +90,17 @@ describe('systemd/sonobox-tunnel-launch', () => {
     expect(r.stderr).toMatch(/ssh: not found/);
   });
 });
+
+const shellcheck = spawnSync('shellcheck', ['--version'], { timeout: 10_000 }).status === 0;
+describe.skipIf(!shellcheck)('systemd/sonobox-tunnel-launch', () => {
+  it('passes shellcheck as POSIX sh', () => {
+    const r = spawnSync('shellcheck', ['--shell=sh', launcher], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout, r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+if (!shellcheck) {
+  describe('systemd/sonobox-tunnel-launch', () => {
+    it.skip('skipped: shellcheck not installed (npm run setup installs .ci/apt-packages.d/relay.txt)', () => {});
+  });
+}

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Reads and validates relay.conf (format and keys: relay/relay.conf). Sourced by
 # relay/sonobox-relay. Every problem names the file, the line and what to write instead;
 # nothing is rendered until the whole file is valid.

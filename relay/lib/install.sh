@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # `install` and `uninstall` on a real Debian server (systemd, apt). Sourced by
 # relay/sonobox-relay. Every step checks before it acts, so a second run changes nothing
 # that is already right, and a live relay only restarts a service whose files changed.
@@ -9,7 +10,7 @@ RELAY_SERVICES=(sonobox-relay-nginx.service sonobox-relay-turn.service sonobox-r
 TUNNEL_USER=sonobox-tunnel
 
 require_root_on_debian() {
-  [[ $(id -u) -eq 0 ]] || die "run this as root (sudo $0 $cmd)"
+  [[ $(id -u) -eq 0 ]] || die "run this as root (with sudo)"
   [[ -d /run/systemd/system ]] || die "systemd is not running here; 'render --out DIR' renders the files without it"
   local v
   v=$(cut -d. -f1 /etc/debian_version 2>/dev/null || true)
@@ -123,7 +124,9 @@ service_files_pattern() {
 
 print_summary() {
   local changed=$1 id
-  if [[ -z $changed ]]; then echo "sonobox-relay: nothing changed"; else printf 'sonobox-relay: updated %s\n' $changed; fi
+  local -a files
+  mapfile -t files <<<"$changed"
+  if [[ -z $changed ]]; then echo "sonobox-relay: nothing changed"; else printf 'sonobox-relay: updated %s\n' "${files[@]}"; fi
   cat <<EOF
 sonobox-relay: running for ${CFG[hostname]} (${CFG[public_ip]}). Open inbound: TCP 443, TCP 80
   (certificate renewal), UDP and TCP 3478, UDP ${CFG[turn_ports]}.

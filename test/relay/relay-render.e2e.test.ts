@@ -5,6 +5,7 @@
  * say what the README says they say. The daemons' own checks (nginx -t, sshd -t) and the
  * daemons running are in box-tunnel, viewer-https and turn.e2e.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -141,3 +142,18 @@ describe('relay/sonobox-relay render: a good relay.conf', () => {
     }
   });
 });
+
+const shellcheck = spawnSync('shellcheck', ['--version'], { timeout: 10_000 }).status === 0;
+describe.skipIf(!shellcheck)('relay/ scripts', () => {
+  it('pass shellcheck (run from relay/, where the sourced lib/ files resolve)', () => {
+    const relayDir = new URL('../../relay/', import.meta.url).pathname;
+    const r = spawnSync('shellcheck', ['-x', 'sonobox-relay', 'lib/config.sh', 'lib/render.sh', 'lib/install.sh'], { cwd: relayDir, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout, r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+if (!shellcheck) {
+  describe('relay/ scripts', () => {
+    it.skip('skipped: shellcheck not installed (npm run setup installs .ci/apt-packages.d/relay.txt)', () => {});
+  });
+}
