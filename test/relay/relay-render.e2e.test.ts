@@ -137,9 +137,52 @@ describe('relay/sonobox-relay render: a good relay.conf', () => {
   });
 
   it.skipIf(systemdVersion() === undefined)('renders relay units that pass systemd-analyze verify', () => {
-    for (const unit of ['sonobox-relay.target', 'sonobox-relay-nginx.service', 'sonobox-relay-turn.service', 'sonobox-relay-sshd.service']) {
-      expect(verifyUnit(join(first.out, 'systemd', unit)), unit).toEqual([]);
-    }
+    for (const unit of units) expect(verifyUnit(join(first.out, 'systemd', unit)), unit).toEqual([]);
+  });
+});
+
+const units = ['sonobox-relay.target', 'sonobox-relay-nginx.service', 'sonobox-relay-turn.service', 'sonobox-relay-sshd.service'];
+
+describe('relay/sonobox-relay render --installed: the files as install writes them', () => {
+  let r: ReturnType<typeof render>;
+  const file = (name: string): string => readFileSync(join(r.out, name), 'utf8');
+  beforeAll(() => {
+    const config = join(work, 'relay-installed.conf');
+    writeFileSync(config, good(), { mode: 0o600 });
+    r = { ...relayCli(['render', '--installed', '--config', config, '--out', join(work, 'installed')]), out: join(work, 'installed'), config };
+  });
+
+  it('name only the installed places, never the directory they were rendered into', () => {
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of Object.keys(digest(r.out))) expect(readFileSync(join(r.out, f), 'utf8'), f).not.toContain(r.out);
+  });
+
+  it.each([
+    ['nginx.conf', /^pid \/run\/sonobox-relay-nginx\/nginx\.pid;$/m],
+    ['nginx.conf', /^error_log syslog:server=unix:\/dev\/log,tag=sonobox_relay,nohostname warn;$/m],
+    ['nginx.conf', /^    access_log syslog:server=unix:\/dev\/log,tag=sonobox_relay,nohostname sonobox_relay;$/m],
+    ['nginx.conf', /^\s+include \/etc\/sonobox-relay\/nginx-boxes\.conf;$/m],
+    ['turnserver.conf', /^pidfile=\/run\/sonobox-relay-turn\/turnserver\.pid$/m],
+    ['sshd_config', /^AuthorizedKeysFile \/etc\/sonobox-relay\/authorized_keys$/m],
+    ['sshd_config', /^ChrootDirectory \/etc\/sonobox-relay\/empty$/m],
+    ['systemd/sonobox-relay-nginx.service', /^ExecStart=\/usr\/sbin\/nginx -e stderr -c \/etc\/sonobox-relay\/nginx\.conf$/m],
+    ['systemd/sonobox-relay-turn.service', /^ExecStart=\/usr\/bin\/turnserver -c \/etc\/sonobox-relay\/turnserver\.conf$/m],
+    ['systemd/sonobox-relay-turn.service', /^RuntimeDirectory=sonobox-relay-turn$/m],
+    ['systemd/sonobox-relay-sshd.service', /^ExecStart=\/usr\/sbin\/sshd -D -e -f \/etc\/sonobox-relay\/sshd_config$/m],
+  ])('%s has %s', (name, pattern) => {
+    expect(file(name)).toMatch(pattern);
+  });
+
+  it.skipIf(systemdVersion() === undefined)('and their units pass systemd-analyze verify', () => {
+    for (const unit of units) expect(verifyUnit(join(r.out, 'systemd', unit)), unit).toEqual([]);
+  });
+
+  it('turning the access log off leaves no access_log line but "off"', () => {
+    const off = render(good('access_log = off'));
+    expect(off.status, off.stderr).toBe(0);
+    const lines = readFileSync(join(off.out, 'nginx.conf'), 'utf8').match(/^\s*access_log .*$/gm)?.map((l) => l.trim()) ?? [];
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(lines)).toEqual(new Set(['access_log off;']));
   });
 });
 
