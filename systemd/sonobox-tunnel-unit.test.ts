@@ -5,21 +5,18 @@
  * sshd in network namespaces, is test/relay/relay.e2e.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { effectiveLines, securityExposure, stageUnit, systemdVersion, verifyUnit } from './unit-check.js';
+import { effectiveLines, securityExposure, systemdVersion, unitUnderTest, verifyUnit } from './unit-check.js';
 
 const here = new URL('.', import.meta.url).pathname;
-const unitText = readFileSync(join(here, 'sonobox-tunnel.service'), 'utf8');
 const launcher = join(here, 'sonobox-tunnel-launch');
 const version = systemdVersion();
-
-const work = mkdtempSync(join(tmpdir(), 'sonobox-tunnel-unit-'));
+const { text: unitText, staged: stagedUnit } = unitUnderTest(here, 'sonobox-tunnel.service', ['sonobox-tunnel-launch']);
+const work = mkdtempSync(join(tmpdir(), 'sonobox-tunnel-launch-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-const stagedUnit = (text = unitText): string => stageUnit(work, 'sonobox-tunnel.service', text, here, ['sonobox-tunnel-launch']);
 
 describe.skipIf(version === undefined)('systemd/sonobox-tunnel.service', () => {
   it('passes systemd-analyze verify with no complaint', () => {

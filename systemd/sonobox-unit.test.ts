@@ -4,21 +4,12 @@
  * Uses the host's systemd-analyze; the QEMU boot test (test/system/) repeats both checks
  * inside the image, with trixie's systemd.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { effectiveLines, securityExposure, stageUnit, systemdVersion, verifyUnit } from './unit-check.js';
+import { describe, expect, it } from 'vitest';
+import { effectiveLines, securityExposure, systemdVersion, unitUnderTest, verifyUnit } from './unit-check.js';
 
-const here = new URL('.', import.meta.url).pathname;
-const unitText = readFileSync(join(here, 'sonobox.service'), 'utf8');
 const version = systemdVersion();
-
-const work = mkdtempSync(join(tmpdir(), 'sonobox-unit-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
 /** The unit as installed, except that ExecStart points at the launcher in this checkout. */
-const stagedUnit = (text = unitText): string => stageUnit(work, 'sonobox.service', text, here, ['sonobox-launch']);
+const { text: unitText, staged: stagedUnit } = unitUnderTest(new URL('.', import.meta.url).pathname, 'sonobox.service', ['sonobox-launch']);
 
 describe.skipIf(version === undefined)('systemd/sonobox.service', () => {
   it('passes systemd-analyze verify with no complaint', () => {

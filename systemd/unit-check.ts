@@ -4,9 +4,11 @@
  * the image's systemd knows filtered out, and the `systemd-analyze security` exposure.
  * Used by the unit tests beside each unit.
  */
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { afterAll } from 'vitest';
 
 /** The host's systemd version, or undefined when systemd-analyze is not installed. */
 export function systemdVersion(): number | undefined {
@@ -63,4 +65,15 @@ export function stageUnit(work: string, name: string, text: string, fromDir: str
 /** The unit's lines that are not comments, for declaration checks. */
 export function effectiveLines(unitText: string): string {
   return unitText.split('\n').filter((l) => !l.startsWith('#')).join('\n');
+}
+
+/**
+ * The unit file `name` from `dir`, and a function that stages it (or a variant of its
+ * text) with stageUnit() into a temporary directory removed after the test file.
+ */
+export function unitUnderTest(dir: string, name: string, scripts: readonly string[]): { text: string; staged: (text?: string) => string } {
+  const text = readFileSync(join(dir, name), 'utf8');
+  const work = mkdtempSync(join(tmpdir(), `${name}-`));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  return { text, staged: (t = text) => stageUnit(work, name, t, dir, scripts) };
 }
