@@ -5,6 +5,7 @@
 
 ETC_DIR=/etc/sonobox-relay
 UNIT_DIR=/etc/systemd/system
+LIB_DIR=/usr/local/lib/sonobox-relay
 RELAY_PACKAGES=(coturn nginx libnginx-mod-stream openssh-server openssl)
 RELAY_SERVICES=(sonobox-relay-nginx.service sonobox-relay-turn.service sonobox-relay-sshd.service)
 TUNNEL_USER=sonobox-tunnel
@@ -87,6 +88,7 @@ cmd_install() {
       place "$stage/$f" "$ETC_DIR/$f" 644 root:root
     done
     place "$stage/turnserver.conf" "$ETC_DIR/turnserver.conf" 640 root:turnserver
+    place "$stage/turnserver-redacted" "$LIB_DIR/turnserver-redacted" 755 root:root
     for f in "$stage"/boxes/*/*; do place "$f" "$ETC_DIR/boxes/${f#"$stage/boxes/"}" 644 root:root; done
     for f in "$stage"/systemd/*; do place "$f" "$UNIT_DIR/${f##*/}" 644 root:root; done
   )
@@ -117,7 +119,7 @@ cmd_install() {
 service_files_pattern() {
   case $1 in
     sonobox-relay-nginx.service) echo "nginx[^/]*\.conf$|/sonobox-relay-nginx\.service$" ;;
-    sonobox-relay-turn.service) echo "/turnserver\.conf$|/sonobox-relay-turn\.service$" ;;
+    sonobox-relay-turn.service) echo "/turnserver\.conf$|/turnserver-redacted$|/sonobox-relay-turn\.service$" ;;
     sonobox-relay-sshd.service) echo "/sshd_config$|/sonobox-relay-sshd\.service$" ;;
   esac
 }
@@ -146,7 +148,7 @@ cmd_uninstall() {
   for u in nginx.service coturn.service; do
     [[ $(systemctl is-enabled "$u" 2>/dev/null || true) == masked ]] && systemctl unmask --quiet "$u"
   done
-  rm -rf "$ETC_DIR/boxes" "$ETC_DIR/empty" /var/lib/sonobox-relay
+  rm -rf "$ETC_DIR/boxes" "$ETC_DIR/empty" /var/lib/sonobox-relay "$LIB_DIR"
   rm -f "$ETC_DIR"/{nginx.conf,nginx-boxes.conf,nginx-boxes-map.conf,turnserver.conf,sshd_config,authorized_keys}
   id -u "$TUNNEL_USER" >/dev/null 2>&1 && userdel "$TUNNEL_USER"
   if [[ $purge == yes ]]; then

@@ -33,21 +33,22 @@ ensure_host_key() {
 
 # The variables the templates use, for LAYOUT (see the top of this file).
 set_template_vars() {
-  local out=$1 layout=$2 etc run_nginx run_turn acme log_err log_acc ngv sshv
+  local out=$1 layout=$2 etc run_nginx run_turn acme log_err log_acc ngv sshv turn_start
   if [[ $layout == installed ]]; then
     etc=/etc/sonobox-relay run_nginx=/run/sonobox-relay-nginx run_turn=/run/sonobox-relay-turn
+    turn_start=/usr/local/lib/sonobox-relay/turnserver-redacted
     acme=/var/lib/sonobox-relay/acme
     log_err='syslog:server=unix:/dev/log,tag=sonobox_relay,nohostname'
     log_acc="$log_err sonobox_relay"
   else
-    etc=$out run_nginx=$out/run run_turn=$out/run acme=$out/acme
+    etc=$out run_nginx=$out/run run_turn=$out/run acme=$out/acme turn_start=$out/turnserver-redacted
     log_err=$out/log/nginx-error.log
     log_acc="$out/log/nginx-access.log sonobox_relay"
   fi
   [[ ${CFG[access_log]} == off ]] && log_acc=off
   ngv=$(nginx_version); sshv=$(openssh_version)
   V=(
-    [ETC]=$etc [RUN]=$run_nginx [RUN_TURN]=$run_turn [ACME_ROOT]=$acme [DOC]=$RELAY_DIR/README.md
+    [ETC]=$etc [RUN]=$run_nginx [RUN_TURN]=$run_turn [TURN_START]=$turn_start [ACME_ROOT]=$acme [DOC]=$RELAY_DIR/README.md
     [ERROR_LOG]=$log_err [ACCESS_LOG]=$log_acc
     [HOSTNAME]=${CFG[hostname]} [TLS_CERT]=${CFG[tls_certificate]} [TLS_KEY]=${CFG[tls_key]}
     [TURN_SECRET]=${CFG[turn_secret]}
@@ -153,6 +154,7 @@ render_all() {
   render_nginx_boxes_map >"$out/nginx-boxes-map.conf"
   (umask 077 && fill turnserver.conf >"$out/turnserver.conf")
   fill sshd_config >"$out/sshd_config"
+  install -m 0755 "$RELAY_DIR/lib/turnserver-redacted" "$out/turnserver-redacted"
   render_authorized_keys >"$out/authorized_keys"
   render_box_files "$out" "$(cut -d' ' -f1,2 "$3")"
   for unit in sonobox-relay.target sonobox-relay-nginx.service sonobox-relay-turn.service sonobox-relay-sshd.service; do

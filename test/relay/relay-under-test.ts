@@ -5,7 +5,8 @@
  * add is reproduced minimally: sshd gets its privilege-separation directory (/run/sshd,
  * as RuntimeDirectory= makes it) and the tunnel account (`sonobox-tunnel`, which the
  * install step creates with useradd) through a private /etc/passwd bind-mounted in its
- * own mount namespace, so the host's accounts are never touched.
+ * own mount namespace, so the host's accounts are never touched. coturn runs as root
+ * here (its unit runs it as turnserver), nginx's workers as www-data as in production.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
