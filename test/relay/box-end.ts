@@ -73,3 +73,11 @@ export function sshFromClinic(topo: Topology, setup: RelaySetup, o: { key: strin
     '-o', 'HostKeyAlias=sonobox-relay', '-o', 'ConnectTimeout=5', '-o', 'ExitOnForwardFailure=yes', '-p', '443', ...o.args, 'sonobox-tunnel@relay.sonobox.test', ...(o.command ?? [])];
   return topo.exec('clinic', argv, { timeoutMs: o.timeoutMs ?? 15_000 });
 }
+
+/** Box room1 at the end of its tunnel: the stand-in listener, then the tunnel, held. */
+export async function startBoxRoom1(topo: Topology, setup: RelaySetup, resource: string): Promise<{ standIn: Daemon; tunnel: Daemon }> {
+  const standIn = await startStandIn(topo, 'room1', resource);
+  const tunnel = startTunnel(topo, setup, setup.boxes[0]!);
+  await waitForRelayListener(topo, setup.boxes[0]!.port);
+  return { standIn, tunnel };
+}

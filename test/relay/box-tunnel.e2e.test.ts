@@ -18,18 +18,16 @@ const HELD = 'remote port forwarding failed for listen';
 
 describe.skipIf(missing.length > 0)('relay: the boxes\' reverse tunnels', () => {
   let s: Scenario;
-  const started = performance.now();
   const room1 = () => s.setup.boxes[0]!;
   const room2 = () => s.setup.boxes[1]!;
   const forward = (listen: string) => ['-N', '-R', `${listen}:127.0.0.1:8081`];
 
   beforeAll(async () => {
-    s = await relayScenario('sb-rl-t');
+    s = await relayScenario('sb-rl-t', 'relay/box-tunnel');
   }, 60_000);
 
   afterAll(async () => {
     await s?.close();
-    console.log(`relay/box-tunnel timings (ms): ${JSON.stringify({ ...s?.timings, 'whole file': Math.round(performance.now() - started) })}`);
   });
 
   it.each([

@@ -174,18 +174,23 @@ export interface Scenario {
   readonly setup: RelaySetup;
   readonly topo: Topology;
   readonly relay: RunningRelay;
-  /** How long each step took, in ms, for the report. */
-  readonly timings: Record<string, number>;
+  /** Records how long the step just finished took since the previous one (for the report). */
+  lap(step: string): void;
+  /** Stops and removes everything, then prints the steps' times and the total. */
   close(): Promise<void>;
 }
 
-/** Renders the relay, builds the topology and starts the relay in it; close() undoes all. */
-export async function relayScenario(prefix: string): Promise<Scenario> {
+/**
+ * Renders the relay, builds the topology and starts the relay in it; close() undoes all
+ * and prints `<label> timings (ms): {...}` (the figures the README's test table quotes).
+ */
+export async function relayScenario(prefix: string, label: string): Promise<Scenario> {
   const timings: Record<string, number> = {};
-  let t = performance.now();
-  const lap = (name: string): void => {
+  const started = performance.now();
+  let t = started;
+  const lap = (step: string): void => {
     const now = performance.now();
-    timings[name] = Math.round(now - t);
+    timings[step] = Math.round(now - t);
     t = now;
   };
   const dir = mkdtempSync(`/run/${prefix}-`);
@@ -195,6 +200,7 @@ export async function relayScenario(prefix: string): Promise<Scenario> {
     await relay?.stop();
     topo.teardown();
     rmSync(dir, { recursive: true, force: true });
+    console.log(`${label} timings (ms): ${JSON.stringify({ ...timings, total: Math.round(performance.now() - started) })}`);
   };
   try {
     const setup = setUpRelay(dir);
@@ -203,7 +209,7 @@ export async function relayScenario(prefix: string): Promise<Scenario> {
     lap('topology build');
     relay = await startRelay(topo, setup.out);
     lap('nginx, coturn and sshd up');
-    return { setup, topo, relay, timings, close };
+    return { setup, topo, relay, lap, close };
   } catch (e) {
     await close();
     throw e;

@@ -21,13 +21,12 @@ const PEER_PORT = '3480';
 describe.skipIf(missing.length > 0)('relay: coturn through the NATs', () => {
   let s: Scenario;
   const peers: Daemon[] = [];
-  const started = performance.now();
   const now = (): number => Math.floor(Date.now() / 1000);
   const fresh = (): { username: string; password: string } => turnRestCredential(s.setup.secret, now() + 600);
   const passwords: string[] = [];
 
   beforeAll(async () => {
-    s = await relayScenario('sb-rl-u');
+    s = await relayScenario('sb-rl-u', 'relay/turn');
     // UDP echo peers: one on the Internet, one on the relay host's private network.
     for (const a of [addresses.internetPeer, addresses.relayPrivate]) {
       peers.push(s.topo.spawn('inet', ['turnutils_peer', '-L', a, '-p', PEER_PORT]));
@@ -37,7 +36,6 @@ describe.skipIf(missing.length > 0)('relay: coturn through the NATs', () => {
 
   afterAll(async () => {
     await s?.close();
-    console.log(`relay/turn timings (ms): ${JSON.stringify({ ...s?.timings, 'whole file': Math.round(performance.now() - started) })}`);
   });
 
   /** turnutils_uclient from `role`: allocate, permission/channel for `peer`, 5 messages there and back. */

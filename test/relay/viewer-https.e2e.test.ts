@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addresses, relayHostname, type Daemon } from '../support/topology.js';
-import { startStandIn, startTunnel, waitForRelayListener } from './box-end.js';
+import { startBoxRoom1, startTunnel, waitForRelayListener } from './box-end.js';
 import { missingPrerequisites, relayScenario, type Scenario } from './relay-under-test.js';
 
 const missing = missingPrerequisites();
@@ -39,19 +39,15 @@ describe.skipIf(missing.length > 0)('relay: viewer requests through nginx and th
   let s: Scenario;
   let standIn: Daemon;
   let tunnel: Daemon;
-  const started = performance.now();
 
   beforeAll(async () => {
-    s = await relayScenario('sb-rl-h');
-    standIn = await startStandIn(s.topo, 'room1', RESOURCE);
-    tunnel = startTunnel(s.topo, s.setup, s.setup.boxes[0]!);
-    await waitForRelayListener(s.topo, 20_001);
-    s.timings['stand-in and tunnel up'] = Math.round(performance.now() - started - Object.values(s.timings).reduce((a, b) => a + b, 0));
+    s = await relayScenario('sb-rl-h', 'relay/viewer-https');
+    ({ standIn, tunnel } = await startBoxRoom1(s.topo, s.setup, RESOURCE));
+    s.lap('stand-in and tunnel up');
   }, 90_000);
 
   afterAll(async () => {
     await s?.close();
-    console.log(`relay/viewer-https timings (ms): ${JSON.stringify({ ...s?.timings, 'whole file': Math.round(performance.now() - started) })}`);
   });
 
   /** curl in `role` with the test CA; headers and body parsed. */
