@@ -104,12 +104,14 @@ cmd_install() {
     if ! systemctl is-active --quiet "$u"; then
       systemctl start "$u"
     elif grep -q -E "$(service_files_pattern "$u")" <<<"$changed"; then
-      # nginx and sshd reload in place (open connections and tunnels stay); coturn has no
-      # reload for these settings, so its restart drops live TURN allocations.
-      case $u in
-        sonobox-relay-turn.service) systemctl restart "$u" ;;
-        *) systemctl reload-or-restart "$u" ;;
-      esac
+      # nginx and sshd reload in place (open connections and tunnels stay) unless their
+      # unit changed; coturn has no reload for these settings, so its restart drops live
+      # TURN allocations.
+      if [[ $u == sonobox-relay-turn.service ]] || grep -q "/$u\$" <<<"$changed"; then
+        systemctl restart "$u"
+      else
+        systemctl reload-or-restart "$u"
+      fi
     fi
   done
   print_summary "$changed"
