@@ -4,68 +4,26 @@
  * Uses the host's systemd-analyze; the QEMU boot test (test/system/) repeats both checks
  * inside the image, with trixie's systemd.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { effectiveLines, securityExposure, systemdVersion, unitUnderTest, verifyUnit } from './unit-check.js';
 
-const here = new URL('.', import.meta.url).pathname;
-const unitText = readFileSync(join(here, 'sonobox.service'), 'utf8');
-
-function systemdVersion(): number | undefined {
-  const r = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
-  const m = /^systemd (\d+)/.exec(r.stdout ?? '');
-  return m ? Number(m[1]) : undefined;
-}
 const version = systemdVersion();
-
-/** Keys newer than an older host's systemd knows; trixie (257) has them all. */
-const keysSince: Record<string, number> = { RestartSteps: 254, RestartMaxDelaySec: 254 };
-
-/** Parses "Overall exposure level for x.service: 1.7 OK" into its number and word. */
-export function parseExposure(text: string): { score: number; level: string } | undefined {
-  const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?) (\w+)/.exec(text);
-  return m ? { score: Number(m[1]), level: m[2]! } : undefined;
-}
-
-const work = mkdtempSync(join(tmpdir(), 'sonobox-unit-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
 /** The unit as installed, except that ExecStart points at the launcher in this checkout. */
-function stagedUnit(text = unitText): string {
-  mkdirSync(join(work, 'systemd'), { recursive: true });
-  copyFileSync(join(here, 'sonobox-launch'), join(work, 'systemd', 'sonobox-launch'));
-  chmodSync(join(work, 'systemd', 'sonobox-launch'), 0o755);
-  const path = join(work, 'sonobox.service');
-  writeFileSync(path, text.replaceAll('/opt/sonobox/systemd/', `${join(work, 'systemd')}/`));
-  return path;
-}
-
-function verify(path: string): string[] {
-  const r = spawnSync('systemd-analyze', ['verify', path], { encoding: 'utf8' });
-  const lines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
-  return lines.filter((l) => {
-    const m = /Unknown key '(\w+)'/.exec(l) ?? /Unknown key name '(\w+)'/.exec(l);
-    const since = m ? keysSince[m[1]!] : undefined;
-    return !(since !== undefined && version !== undefined && version < since);
-  });
-}
+const { text: unitText, staged: stagedUnit } = unitUnderTest(new URL('.', import.meta.url).pathname, 'sonobox.service', ['sonobox-launch']);
 
 describe.skipIf(version === undefined)('systemd/sonobox.service', () => {
   it('passes systemd-analyze verify with no complaint', () => {
-    expect(verify(stagedUnit())).toEqual([]);
+    expect(verifyUnit(stagedUnit())).toEqual([]);
   });
 
   it('verify would catch a broken unit (control case)', () => {
     const broken = stagedUnit(unitText.replace('Type=notify', 'Type=notifyy'));
-    expect(verify(broken).join('\n')).toMatch(/service type/);
+    expect(verifyUnit(broken).join('\n')).toMatch(/service type/);
   });
 
   it('rates exposure "OK" or better (< 4.0) in systemd-analyze security', () => {
-    const out = execFileSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', stagedUnit()], { encoding: 'utf8' });
-    const exposure = parseExposure(out);
-    expect(exposure, out.slice(-400)).toBeDefined();
+    const { exposure, text } = securityExposure(stagedUnit());
+    expect(exposure, text.slice(-400)).toBeDefined();
     expect(exposure!.score).toBeLessThan(4.0);
     expect(['OK', 'SAFE']).toContain(exposure!.level);
   });
@@ -75,8 +33,7 @@ describe.skipIf(version === undefined)('systemd/sonobox.service', () => {
       .split('\n')
       .filter((l) => !/^(Protect|Private|Restrict|SystemCall|Capability|DevicePolicy|NoNewPrivileges|User=)/.test(l))
       .join('\n');
-    const out = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', stagedUnit(loose)], { encoding: 'utf8' });
-    expect(parseExposure(`${out.stdout}${out.stderr}`)!.score).toBeGreaterThan(6);
+    expect(securityExposure(stagedUnit(loose)).exposure!.score).toBeGreaterThan(6);
   });
 
   it.each([
@@ -94,8 +51,7 @@ describe.skipIf(version === undefined)('systemd/sonobox.service', () => {
     ['an unprivileged user', /^User=sonobox$/m],
     ['a memory cap', /^MemoryMax=\d+M$/m],
   ])('declares %s', (_name, pattern) => {
-    const effective = unitText.split('\n').filter((l) => !l.startsWith('#')).join('\n');
-    expect(effective).toMatch(pattern);
+    expect(effectiveLines(unitText)).toMatch(pattern);
   });
 });
 
