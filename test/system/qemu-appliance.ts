@@ -18,7 +18,7 @@
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pcMachine, type Machine } from './qemu-machines.js';
@@ -34,6 +34,8 @@ export interface BootOptions {
   extraCmdline?: string;
   /** Run QEMU in this network namespace (see createNetns), without restrict=on. */
   netns?: string;
+  /** Also append the console, as it comes, to this file (to follow a long boot). */
+  consoleLog?: string;
 }
 
 /** Throws, naming the first missing tool and `fix`, unless every tool is on the PATH. */
@@ -70,6 +72,7 @@ export class QemuAppliance {
     private readonly qemu: ChildProcess,
     private readonly dir: string,
     private readonly shellPath: string,
+    private readonly consoleLog?: string,
   ) {
     qemu.stdout!.setEncoding('utf8').on('data', (d: string) => this.onConsole(d));
     qemu.stderr!.setEncoding('utf8').on('data', (d: string) => this.onConsole(d));
@@ -93,10 +96,11 @@ export class QemuAppliance {
     // `ip netns exec` execs QEMU in place (same PID), so kill() still reaches QEMU.
     const [cmd, ...argv] = o.netns ? inNetns(o.netns, [machine.qemu, ...args]) : [machine.qemu, ...args];
     const qemu = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    return new QemuAppliance(qemu, dir, shellPath);
+    return new QemuAppliance(qemu, dir, shellPath, o.consoleLog);
   }
 
   private onConsole(d: string): void {
+    if (this.consoleLog) appendFileSync(this.consoleLog, d);
     const text = this.consoleTail + d;
     const lines = text.split(/\r?\n/);
     this.consoleTail = lines.pop() ?? '';
