@@ -51,10 +51,35 @@ esac
 for tool in mmdebstrap mkfs.vfat mcopy mkfs.ext4 sfdisk bmaptool xz sha256sum npm; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install mmdebstrap dosfstools mtools e2fsprogs fdisk bmap-tools xz-utils (see .ci/apt-packages.d/image.txt)" >&2; exit 1; }
 done
-if [ "$arch" != "$(dpkg --print-architecture)" ] && ! [ -e "/proc/sys/fs/binfmt_misc/qemu-aarch64" ]; then
-  echo "foreign arch $arch needs qemu-user-static + binfmt: mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; update-binfmts --enable qemu-aarch64" >&2
-  exit 1
-fi
+# A foreign-arch root (arm64 on an amd64 machine) runs its programs through qemu-user:
+# binfmt_misc must be mounted and the interpreter registered with the F flag (fix_binary,
+# Debian's qemu-user-static default), so it works inside the chroot without being copied
+# there. Containers often start without binfmt_misc mounted and nothing runs
+# binfmt-support.service, so this does what that service would, once, and says what is
+# missing when it cannot.
+enable_foreign_arch() {
+  local qarch
+  case "$arch" in arm64) qarch=aarch64 ;; *) qarch=$arch ;; esac
+  local fix="npm run setup -- --with pi-card (installs qemu-user-static binfmt-support arch-test)"
+  for tool in "qemu-$qarch-static" update-binfmts arch-test; do
+    command -v "$tool" >/dev/null || { echo "foreign arch $arch: missing $tool; run: $fix" >&2; exit 1; }
+  done
+  local bm=/proc/sys/fs/binfmt_misc
+  if ! [ -e "$bm/status" ]; then
+    mount -t binfmt_misc binfmt_misc "$bm" || {
+      echo "foreign arch $arch: cannot mount binfmt_misc on $bm (a container without the privilege?); on the host: mount -t binfmt_misc binfmt_misc $bm && update-binfmts --enable qemu-$qarch" >&2
+      exit 1
+    }
+  fi
+  if ! [ -e "$bm/qemu-$qarch" ]; then
+    update-binfmts --enable "qemu-$qarch" || { echo "foreign arch $arch: update-binfmts --enable qemu-$qarch failed; is qemu-user-static installed? run: $fix" >&2; exit 1; }
+  fi
+  grep -qx enabled "$bm/qemu-$qarch" || { echo "foreign arch $arch: $bm/qemu-$qarch is disabled; run: echo 1 > $bm/qemu-$qarch" >&2; exit 1; }
+  grep -q '^flags:.*F' "$bm/qemu-$qarch" || { echo "foreign arch $arch: qemu-$qarch is registered without the F (fix binary) flag, so it cannot run inside the chroot; re-register it with Debian's qemu-user-static: update-binfmts --disable qemu-$qarch && update-binfmts --enable qemu-$qarch" >&2; exit 1; }
+  arch-test "$arch" >/dev/null || { echo "foreign arch $arch: arch-test cannot run an $arch program even with qemu-$qarch registered; check $bm/qemu-$qarch" >&2; exit 1; }
+  echo "foreign arch $arch: binfmt_misc qemu-$qarch enabled"
+}
+[ "$arch" != "$(dpkg --print-architecture)" ] && enable_foreign_arch
 if [ -z "$mirror" ]; then # the host's own Debian mirror, so the recipe names no host
   mirror=$(sed -n 's/^URIs: *\(.*\/debian\)$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)
 fi
@@ -188,6 +213,12 @@ customize() {
   chroot "$root" dpkg-divert --local --rename --remove /usr/sbin/update-initramfs
   cat "$here/boards/$arch-initramfs-modules.txt" >>"$root/etc/initramfs-tools/modules"
   chroot "$root" update-initramfs -c -k all
+  # Every boot storage path of the boards this image is for, resolved against this kernel
+  # and initrd: a driver missing from the list above fails here, not at a board's first boot.
+  local k
+  for k in $(ls "$root/lib/modules"); do
+    "$here/check-boot-storage.sh" "$root" "$k" "$here/boards/$arch-boot-storage.txt"
+  done
   if [ -d "$root/usr/lib/raspi-firmware" ] || [ -e "$root/etc/kernel/postinst.d/z50-raspi-firmware" ]; then
     # raspi-firmware writes "root=... rw" into cmdline.txt; our ro + volatile options are
     # in /etc/default/raspi-extra-cmdline (appended last), and its hook only acts when
@@ -221,6 +252,11 @@ assemble() {
   mkfs.vfat -F 32 -n SONOBOOT "$work/boot.vfat"
   MTOOLS_SKIP_CHECK=1 mcopy -s -i "$work/boot.vfat" "$root"/boot/firmware/* ::/
   mv "$root/boot/firmware" "$work/firmware.contents" && mkdir "$root/boot/firmware"
+  # The mount point on the read-only root holds one marker file, hidden while the FAT
+  # partition is mounted over it: its presence tells the service "the boot partition is
+  # not mounted" apart from "sonobox.toml was deleted" (image-build/README.md).
+  printf '%s\n' "The SONOBOOT partition is not mounted here: sonobox.toml cannot be read." \
+    >"$root/boot/firmware/sonobox-boot-partition-not-mounted"
   # Fixed timestamps and no reserved blocks; journal kept (a pulled plug mid-update).
   mkfs.ext4 -q -L sonoroot -m 0 -E root_owner=0:0 -d "$root" "$work/root.ext4" "${root_mb}M"
   local total_mb=$((1 + boot_mb + root_mb + 1))

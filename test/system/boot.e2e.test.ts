@@ -12,17 +12,14 @@
  * otherwise it is reported as skipped. Needs root, mmdebstrap, qemu-system-x86_64, mtools
  * (.ci/apt-packages.d/image.txt). The bootstrap tarball is cached under .hw-cache/.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stampReaderSource } from '../../appliance/src/capture/frame-stamp.js';
-import { chromium } from 'playwright-core';
-import { chromiumArgs, chromiumPath } from '../support/chromium.js';
 import { tokenFromLink } from '../support/link.js';
-import { openViewer, samplePresentedFrames, waitForState } from '../support/viewer-page.js';
-import { QemuAppliance, createNetns, deleteNetns, inNetns } from './qemu-appliance.js';
+import { QemuAppliance, createNetns, deleteNetns, inNetns, requireTools } from './qemu-appliance.js';
+import { watchFromHost } from './watch-from-host.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const enabled = process.env.CI === 'true' || process.env.SONOBOX_SYSTEM_TEST === '1';
@@ -61,11 +58,7 @@ describe.runIf(enabled)('appliance image boots in QEMU', () => {
   let hashBefore = '';
 
   beforeAll(async () => {
-    for (const tool of ['mmdebstrap', 'qemu-system-x86_64', 'mcopy', 'sfdisk', 'ip', 'curl']) {
-      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-        throw new Error(`${tool} is missing: install the packages in .ci/apt-packages.d/image.txt`);
-      }
-    }
+    requireTools(['mmdebstrap', 'qemu-system-x86_64', 'mcopy', 'sfdisk', 'ip', 'curl'], 'install the packages in .ci/apt-packages.d/image.txt');
     mkdirSync(out, { recursive: true });
     const t0 = performance.now();
     execFileSync(join(repo, 'image-build/build.sh'), ['--arch', 'amd64', '--source', 'debian', '--no-xz', '--out', out], {
@@ -160,36 +153,13 @@ describe.runIf(enabled)('appliance image boots in QEMU', () => {
   });
 
   it('a headless Chromium on the host watches the test pattern through the link the guest printed', async () => {
-    // The link as printed on the console, with the guest's own address; the host reaches
-    // the guest's port 8080 through the forward, so only the origin changes. Path and
-    // fragment are kept whole, whatever the link format (v#<token>, v#t=<token>&f=<fp>).
-    const printed = (await q.waitForConsole(/Link: https?:\/\/\S+/, 10_000)).line.replace(/^.*Link: /, '').trim();
-    expect(tokenFromLink(printed).length).toBeGreaterThan(20);
-    const printedUrl = new URL(printed);
-    const link = `http://127.0.0.1:${hostPort}${printedUrl.pathname}${printedUrl.search}${printedUrl.hash}`;
-    // Chromium runs inside the namespace (a wrapper around the real binary); Playwright
-    // drives it over pipes, which cross namespaces.
-    const wrapper = join(out, 'chromium-in-netns.sh');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${netns} ${chromiumPath} "$@"\n`);
-    chmodSync(wrapper, 0o755);
-    const browser = await chromium.launch({ executablePath: wrapper, headless: true, args: chromiumArgs, timeout: 60_000 });
-    try {
-      const t0 = performance.now();
-      const page = await openViewer(browser, link);
-      await waitForState(page, 'live', 90_000).catch((e: unknown) => {
-        // The service logs to the console (stdout is the tty); show its last lines.
-        const log = q.console.filter((l) => l.includes('"level"')).slice(-20).join('\n');
-        throw new Error(`${String(e)}\nservice log on the console:\n${log}`);
-      });
-      measured['Chromium: link opened to live (s)'] = ((performance.now() - t0) / 1000).toFixed(1);
-      const frames = await samplePresentedFrames(page, stampReaderSource, 10, 60_000);
-      // Stamped by the box's test pattern: distinct pictures, in order.
-      const seqs = frames.map((f) => f.seq);
-      expect(new Set(seqs).size).toBeGreaterThanOrEqual(5);
-      for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThanOrEqual(seqs[i - 1]!);
-    } finally {
-      await browser.close();
-    }
+    const watched = await watchFromHost(q, { netns, hostPort, workDir: out, frames: 10, liveTimeoutMs: 90_000, framesTimeoutMs: 60_000 });
+    expect(tokenFromLink(watched.printed).length).toBeGreaterThan(20);
+    measured['Chromium: link opened to live (s)'] = (watched.openToLiveMs / 1000).toFixed(1);
+    // Stamped by the box's test pattern: distinct pictures, in order.
+    const seqs = watched.presented.map((f) => f.seq);
+    expect(new Set(seqs).size).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThanOrEqual(seqs[i - 1]!);
   }, 180_000);
 
   it('drops connections the box starts (outbound firewall)', async () => {

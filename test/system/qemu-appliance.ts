@@ -1,10 +1,11 @@
 /**
  * Boots a built sonobox disk image in QEMU (TCG: /dev/kvm here hangs a stock kernel) the way
  * a Pi's firmware does: kernel, initrd and cmdline.txt are read from the image's FAT boot
- * partition. Two serial ports: ttyS0 is the console (kernel, systemd, the service's stdout
- * with the one-time link), ttyS1 carries systemd's own debug shell (`systemd.debug_shell=`
- * on the kernel command line, systemd-debug-generator(8)) through which the test runs
- * commands as root. Nothing in the image itself opens a shell.
+ * partition (per board: qemu-machines.ts). Two serial ports: the first is the console
+ * (kernel, systemd, the service's stdout with the one-time link), the second carries
+ * systemd's own debug shell (`systemd.debug_shell=` on the kernel command line,
+ * systemd-debug-generator(8)) through which the test runs commands as root. Nothing in the
+ * image itself opens a shell.
  *
  * Networking: user-mode, one TCP forward 127.0.0.1:<port> -> guest:8080, and UDP forwards
  * for a fixed ICE port range. The guest must reach nothing but the forwards. Without a
@@ -17,20 +18,31 @@
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pcMachine, type Machine } from './qemu-machines.js';
 
 export interface BootOptions {
   image: string;
   hostHttpPort: number;
   /** Guest UDP ports forwarded 1:1 from 127.0.0.1 (WebRTC media). */
   udpPorts?: readonly number[];
-  memoryMb?: number;
+  /** The board (default: the amd64 PC of the system test). */
+  machine?: Machine;
   /** Appended to the image's cmdline.txt (e.g. systemd.setenv=SONOBOX_ARGS=...). */
   extraCmdline?: string;
   /** Run QEMU in this network namespace (see createNetns), without restrict=on. */
   netns?: string;
+  /** Also append the console, as it comes, to this file (to follow a long boot). */
+  consoleLog?: string;
+}
+
+/** Throws, naming the first missing tool and `fix`, unless every tool is on the PATH. */
+export function requireTools(tools: readonly string[], fix: string): void {
+  for (const tool of tools) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is missing: ${fix}`);
+  }
 }
 
 /** Creates an empty network namespace with only its loopback up. */
@@ -46,11 +58,6 @@ export function deleteNetns(name: string): void {
 /** argv prefix that runs a command inside `netns`. */
 export const inNetns = (netns: string, argv: readonly string[]): string[] => ['ip', 'netns', 'exec', netns, ...argv];
 
-/** Reads one file from the FAT partition starting at 1 MiB (mtools, no loop device). */
-export function readBootFile(image: string, name: string, dest: string): void {
-  execFileSync('mcopy', ['-o', '-i', `${image}@@1M`, `::${name}`, dest], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
-}
-
 export class QemuAppliance {
   readonly console: string[] = [];
   private consoleTail = '';
@@ -65,6 +72,7 @@ export class QemuAppliance {
     private readonly qemu: ChildProcess,
     private readonly dir: string,
     private readonly shellPath: string,
+    private readonly consoleLog?: string,
   ) {
     qemu.stdout!.setEncoding('utf8').on('data', (d: string) => this.onConsole(d));
     qemu.stderr!.setEncoding('utf8').on('data', (d: string) => this.onConsole(d));
@@ -73,30 +81,26 @@ export class QemuAppliance {
 
   static boot(o: BootOptions): QemuAppliance {
     const dir = mkdtempSync(join(tmpdir(), 'sonobox-qemu-'));
-    readBootFile(o.image, 'vmlinuz', join(dir, 'vmlinuz'));
-    readBootFile(o.image, 'initrd.img', join(dir, 'initrd.img'));
-    readBootFile(o.image, 'cmdline.txt', join(dir, 'cmdline.txt'));
-    const cmdline = `${readFileSync(join(dir, 'cmdline.txt'), 'utf8').trim()} systemd.debug_shell=ttyS1${o.extraCmdline ? ` ${o.extraCmdline}` : ''}`;
+    const machine = o.machine ?? pcMachine();
+    const board = machine.prepare(o.image, dir);
+    const cmdline = `${board.cmdline} systemd.debug_shell=${machine.shellTty}${o.extraCmdline ? ` ${o.extraCmdline}` : ''}`;
     const shellPath = join(dir, 'shell.sock');
     const fwd = [`hostfwd=tcp:127.0.0.1:${o.hostHttpPort}-:8080`, ...(o.udpPorts ?? []).map((p) => `hostfwd=udp:127.0.0.1:${p}-:${p}`)];
     const args = [
-      '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', String(o.memoryMb ?? 1536),
+      ...board.args, '-append', cmdline,
       '-display', 'none', '-monitor', 'none', '-no-reboot',
-      '-kernel', join(dir, 'vmlinuz'), '-initrd', join(dir, 'initrd.img'), '-append', cmdline,
-      '-drive', `file=${o.image},format=raw,if=virtio`,
-      '-netdev', `user,id=n0,restrict=${o.netns ? 'off' : 'on'},${fwd.join(',')}`, '-device', 'virtio-net-pci,netdev=n0',
-      // A hardware watchdog for systemd's RuntimeWatchdogSec=.
-      '-device', 'i6300esb', '-action', 'watchdog=reset',
+      '-netdev', `user,id=n0,restrict=${o.netns ? 'off' : 'on'},${fwd.join(',')}`, ...machine.nic,
       '-serial', 'stdio',
       '-chardev', `socket,id=dbg,path=${shellPath},server=on,wait=off`, '-serial', 'chardev:dbg',
     ];
     // `ip netns exec` execs QEMU in place (same PID), so kill() still reaches QEMU.
-    const [cmd, ...argv] = o.netns ? inNetns(o.netns, ['qemu-system-x86_64', ...args]) : ['qemu-system-x86_64', ...args];
+    const [cmd, ...argv] = o.netns ? inNetns(o.netns, [machine.qemu, ...args]) : [machine.qemu, ...args];
     const qemu = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    return new QemuAppliance(qemu, dir, shellPath);
+    return new QemuAppliance(qemu, dir, shellPath, o.consoleLog);
   }
 
   private onConsole(d: string): void {
+    if (this.consoleLog) appendFileSync(this.consoleLog, d);
     const text = this.consoleTail + d;
     const lines = text.split(/\r?\n/);
     this.consoleTail = lines.pop() ?? '';
@@ -179,6 +183,11 @@ export class QemuAppliance {
       this.listeners.add(check);
       check();
     });
+  }
+
+  /** Types a line into the debug shell without waiting for an answer (for commands that end the guest). */
+  async send(line: string): Promise<void> {
+    (await this.openShell(10_000)).write(line);
   }
 
   /** Polls `command` until it exits 0 (returns its output) or the time is up. */
