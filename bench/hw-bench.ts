@@ -14,10 +14,10 @@
 import { renderSlate } from '../appliance/src/capture/slate.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
-import type { EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
+import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { VideoPipeline } from '../appliance/src/pipeline/video-pipeline.js';
-import { captureClockMs } from '../appliance/src/capture/raw-frame.js';
+import { captureClockMs } from '../appliance/src/media/raw-frame.js';
 import { StreamHub } from '../appliance/src/stream/stream-hub.js';
 import { findCaptureDevice, listVideoNodes, pickCaptureNodes } from '../appliance/src/v4l2/v4l2-discovery.js';
 import { nodeNamed } from '../appliance/src/v4l2/v4l2-discovery.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { SourceCondition } from '../appliance/src/capture/frame-source.js';
+import type { SourceCondition } from '../appliance/src/media/source-condition.js';
 import { SignalMode, setVividControl, titled, vividHdmiInput, vividNode, waitFor } from './hw-vivid.js';
 
 const path = vividNode();

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { SourceCondition } from '../appliance/src/capture/frame-source.js';
+import type { SourceCondition } from '../appliance/src/media/source-condition.js';
 import { canReloadModules, replugVivid, setVividControl, titled, unbindVivid, vividNode, waitFor } from './hw-vivid.js';
 
 const path = vividNode();

@@ -9,9 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureDevice } from '../appliance/src/v4l2/v4l2-capture-device.js';
 import { MmapCaptureQueue } from '../appliance/src/v4l2/v4l2-buffer-queue.js';
 import { RAW_PIX_FMTS, rawFrameBytes, toI420 } from '../appliance/src/capture/v4l2-pixel-convert.js';
-import { i420Size, type RawFrame } from '../appliance/src/capture/raw-frame.js';
+import { i420Size, type RawFrame } from '../appliance/src/media/raw-frame.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { SourceCondition } from '../appliance/src/capture/frame-source.js';
+import type { SourceCondition } from '../appliance/src/media/source-condition.js';
 import { captureUnderTest, titled } from './hw-vivid.js';
 
 const target = captureUnderTest();

@@ -9,11 +9,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
+import type { RawFrame } from '../appliance/src/media/raw-frame.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
 import { V4l2M2mDecoder } from '../appliance/src/decode/v4l2-m2m-decoder.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
-import type { AccessUnit, EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
+import type { AccessUnit } from '../appliance/src/media/access-unit.js';
+import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { vividNode, waitFor } from './hw-vivid.js';
 import { nodeNamed } from '../appliance/src/v4l2/v4l2-discovery.js';

@@ -13,10 +13,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
-import { captureClockMs, i420Size } from '../appliance/src/capture/raw-frame.js';
+import type { RawFrame } from '../appliance/src/media/raw-frame.js';
+import { captureClockMs, i420Size } from '../appliance/src/media/raw-frame.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
-import type { AccessUnit, EncoderSettings, EncoderState } from '../appliance/src/encode/h264-encoder.js';
+import type { AccessUnit } from '../appliance/src/media/access-unit.js';
+import type { EncoderSettings, EncoderState } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder, type V4l2M2mEncoderOptions } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { nalType, parseFwhtHeader } from '../appliance/src/encode/v4l2-m2m-encoder-units.js';
 import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';

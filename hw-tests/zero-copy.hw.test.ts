@@ -12,12 +12,13 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { captureClockMs } from '../appliance/src/capture/raw-frame.js';
-import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
+import { captureClockMs } from '../appliance/src/media/raw-frame.js';
+import type { RawFrame } from '../appliance/src/media/raw-frame.js';
 import { renderSlate } from '../appliance/src/capture/slate.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
 import type { MappedFrameFilter } from '../appliance/src/capture/zero-copy-frame.js';
-import type { AccessUnit, EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
+import type { AccessUnit } from '../appliance/src/media/access-unit.js';
+import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { VideoPipeline, type FrameFilter } from '../appliance/src/pipeline/video-pipeline.js';
 import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';

@@ -12,7 +12,7 @@ import { buildApp, type App } from '../appliance/src/app.js';
 import { canRender, drawText } from '../appliance/src/capture/bitmap-font.js';
 import type { FrameSink, FrameSource } from '../appliance/src/capture/frame-source.js';
 import { stampReaderSource, writeStamp } from '../appliance/src/capture/frame-stamp.js';
-import { captureClockMs, i420Size } from '../appliance/src/capture/raw-frame.js';
+import { captureClockMs, i420Size } from '../appliance/src/media/raw-frame.js';
 import type { Config } from '../appliance/src/config/config.js';
 import { loopbackConfig } from './support/loopback-config.js';
 import { activePreset, resolveRects, type PixelRect } from '../appliance/src/mask/mask-presets.js';

@@ -11,9 +11,10 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../encode/encoder-supervisor.js';
-import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import { FrameSplitter } from './frame-splitter.js';
-import { captureClockMs, i420Size } from './raw-frame.js';
+import { captureClockMs, i420Size } from '../media/raw-frame.js';
 
 export interface FileSourceOptions {
   readonly path: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canRender } from './bitmap-font.js';
-import { SourceCondition } from './frame-source.js';
+import { SourceCondition } from '../media/source-condition.js';
 import { readStampFromRgba, stampBandHeight } from './frame-stamp.js';
 import { lineHeight, textWidth } from './bitmap-font.js';
 import { renderSlate, slateLayout, slateText } from './slate.js';

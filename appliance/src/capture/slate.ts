@@ -5,9 +5,9 @@
  */
 import { wrapBalanced } from '../font/wrap-text.js';
 import { drawText, lineHeight, textWidth } from './bitmap-font.js';
-import type { SourceCondition } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import { stampBandHeight, writeStamp } from './frame-stamp.js';
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 /** What the slate says for each condition: a headline and what to do. */
 export const slateText: Readonly<Record<SourceCondition, readonly [string, string]>> = {

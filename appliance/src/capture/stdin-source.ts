@@ -6,9 +6,10 @@
  * 'no-signal' (the pipeline shows the slate). Frames are fresh Buffers (frame-splitter.ts).
  */
 import type { Readable } from 'node:stream';
-import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import { FrameSplitter } from './frame-splitter.js';
-import { captureClockMs, i420Size } from './raw-frame.js';
+import { captureClockMs, i420Size } from '../media/raw-frame.js';
 
 export interface StdinSourceOptions {
   readonly width: number;

@@ -14,7 +14,7 @@
 import { randomFillSync } from 'node:crypto';
 import { drawText, fillRect, lineHeight, textWidth } from './bitmap-font.js';
 import { writeStamp, stampBandHeight } from './frame-stamp.js';
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 /** 75 % bars, BT.601 limited range: white, yellow, cyan, green, magenta, red, blue, black. */
 const BARS: ReadonlyArray<readonly [number, number, number]> = [

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { MjpegDecoder, type DecodedFrame } from './v4l2-mjpeg-decoder.js';
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 // Real JPEGs as a 4:2:2 MJPEG dongle sends them, made by ffmpeg from solid colours.
 function jpeg(color: string, w: number, h: number): Buffer {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conditionLine, wallClockOf } from './v4l2-source.js';
-import { SourceCondition } from './frame-source.js';
+import { SourceCondition } from '../media/source-condition.js';
 
 const MONO = 0x2000 | 0x1; // TIMESTAMP_MONOTONIC plus an unrelated flag (MAPPED)
 

@@ -22,8 +22,9 @@
  * needs a second code path anyway for "node exists but device not ready yet".
  */
 import { existsSync } from 'node:fs';
-import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
-import { captureClockMs, i420Size } from './raw-frame.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import { captureClockMs, i420Size } from '../media/raw-frame.js';
 import { chooseMode, type ChosenMode } from './v4l2-mode.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
 import { MjpegDecoder } from './v4l2-mjpeg-decoder.js';

@@ -15,7 +15,7 @@
  *   never hands an fd to the encoder while a mask filter exists without such a hook.
  */
 import type { FrameSource } from './frame-source.js';
-import type { RawFrame } from './raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
 
 /** The layout of a capture buffer as the capture driver applied it (single memory plane). */
 export interface MappedFormat {

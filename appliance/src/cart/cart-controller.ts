@@ -1,4 +1,4 @@
-import type { SourceCondition } from '../capture/frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import type { ButtonAction } from './button.js';
 import type { CartEffect, CartEvent, CartLimits, CartState } from './cart-lifecycle.js';
 import { defaultCartLimits, idleCart, screenFor, transition } from './cart-lifecycle.js';

@@ -20,7 +20,7 @@
  * onFrame as tightly packed I420 copies (the CAPTURE buffer is requeued at once). Any
  * device error ends the decoder: onError(reason) once, then nothing; the owner reopens.
  */
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
 import { InFlightFrames } from '../encode/v4l2-m2m-encoder-units.js';
 import { BufFlag, DecCmd, EventType, PixFmt, SRC_CH_RESOLUTION, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, PixFormat } from '../v4l2/m2m-abi.js';

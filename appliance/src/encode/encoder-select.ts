@@ -3,7 +3,8 @@
  * probes once, logs probe.encoder.reason, shows it in /api/status, and calls this.
  */
 import type { BoardProbe } from './board-probe.js';
-import type { EncoderSettings, H264Encoder } from './h264-encoder.js';
+import type { EncoderSettings } from '../media/encoder-settings.js';
+import type { H264Encoder } from './h264-encoder.js';
 import { SoftwareEncoder } from './software-encoder.js';
 import { V4l2M2mEncoder } from './v4l2-m2m-encoder.js';
 

@@ -1,36 +1,6 @@
-import type { RawFrame } from '../capture/raw-frame.js';
-
-/**
- * AccessUnit is one encoded picture: every NAL unit the encoder produced for it, in
- * order, without Annex-B start codes or length prefixes.
- */
-export interface AccessUnit {
-  readonly nalus: readonly Buffer[];
-  /** True when the unit holds an IDR slice (and, by our encoder settings, SPS and PPS before it). */
-  readonly keyframe: boolean;
-  /** Copied from the RawFrame it encodes (see RawFrame.captureTimeMs). */
-  readonly captureTimeMs: number;
-  /** Copied from the RawFrame it encodes. */
-  readonly seq: number;
-}
-
-/** What every encoder is asked to produce. Constrained Baseline, no B-frames, always. */
-export interface EncoderSettings {
-  readonly width: number;
-  readonly height: number;
-  readonly fps: number;
-  readonly bitrateBps: number;
-  /** Frames between periodic IDRs; IDRs on request come on top. */
-  readonly keyframeInterval: number;
-}
-
-export const EncoderState = {
-  running: 'running',
-  /** The encoder failed and is being restarted with back-off; viewers stay connected. */
-  restarting: 'restarting',
-  stopped: 'stopped',
-} as const;
-export type EncoderState = (typeof EncoderState)[keyof typeof EncoderState];
+import type { AccessUnit } from '../media/access-unit.js';
+import type { EncoderState } from '../media/encoder-settings.js';
+import type { RawFrame } from '../media/raw-frame.js';
 
 export interface EncoderSink {
   /** Called as soon as the whole access unit is known: never one frame late. */

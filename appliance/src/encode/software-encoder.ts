@@ -15,10 +15,11 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { RawFrame } from '../capture/raw-frame.js';
-import { i420Size } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
-import type { EncoderSettings, EncoderSink, EncoderState, H264Encoder } from './h264-encoder.js';
+import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
+import type { EncoderSink, H264Encoder } from './h264-encoder.js';
 import { AccessUnitReader, frameHeader } from './software-encoder-protocol.js';
 
 /** Where `npm run build:native` puts the helper, resolved from this file, not the cwd. */

@@ -11,7 +11,7 @@
  */
 import { BitrateMode, Cid, H264LevelCode, H264Profile } from '../v4l2/m2m-abi.js';
 import type { ControlInfo } from '../v4l2/m2m-abi.js';
-import type { EncoderSettings } from './h264-encoder.js';
+import type { EncoderSettings } from '../media/encoder-settings.js';
 
 /** The coded format the CAPTURE queue produces. */
 export type M2mCodec = 'h264' | 'fwht';

@@ -8,7 +8,7 @@
  * such as bcm2835-codec carry it as a µs PTS, so nothing finer survives) and look the
  * frame up by it; two frames landing on the same µs are nudged apart by 1 µs.
  */
-import type { AccessUnit } from './h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
 import type { M2mCodec } from './v4l2-m2m-encoder-controls.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EncoderState } from './h264-encoder.js';
+import type { EncoderState } from '../media/encoder-settings.js';
 import { V4l2M2mEncoder } from './v4l2-m2m-encoder.js';
 
 const settings = { width: 640, height: 480, fps: 30, bitrateBps: 1_000_000, keyframeInterval: 30 };

@@ -26,7 +26,7 @@
  * - A frame of a new size reconfigures (close and reopen) without a state change.
  */
 import { basename } from 'node:path';
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
 import { BufFlag, Cid, EncCmd, PixFmt, fourcc, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, MemoryKind } from '../v4l2/m2m-abi.js';
 import { closeQuietly, M2mDevice, V4l2CallError } from '../v4l2/m2m-device.js';
@@ -34,7 +34,9 @@ import type { MappedBuffer } from '../v4l2/m2m-device.js';
 import { pickRawFormat, rawLayout, writeI420 } from '../v4l2/m2m-raw-layout.js';
 import type { RawLayout } from '../v4l2/m2m-raw-layout.js';
 import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
-import type { AccessUnit, EncoderSettings, EncoderSink, EncoderState, H264Encoder } from './h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
+import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
+import type { EncoderSink, H264Encoder } from './h264-encoder.js';
 import { planControls, resolveControls, type M2mCodec } from './v4l2-m2m-encoder-controls.js';
 import { InFlightFrames, classifyPayload } from './v4l2-m2m-encoder-units.js';
 

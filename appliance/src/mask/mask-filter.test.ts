@@ -1,6 +1,6 @@
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { i420Size, type RawFrame } from '../capture/raw-frame.js';
+import { i420Size, type RawFrame } from '../media/raw-frame.js';
 import { layoutBytes, layoutOfV4l2 } from './apply-mask.js';
 import { MaskFilter } from './mask-filter.js';
 import { WITHHOLD_ALL } from './mask-presets.js';

@@ -5,7 +5,7 @@
  * encodes the slate instead). It also hands the set-up page one unmasked copy of the next
  * frame on request; between requests it keeps no picture at all.
  */
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
 import { applyMask, layoutBytes, layoutOfV4l2, maskPlanes } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
 import { copyToI420 } from './mask-preview.js';

@@ -1,7 +1,9 @@
 import type { FrameSink, FrameSource } from '../capture/frame-source.js';
-import { SourceCondition } from '../capture/frame-source.js';
-import { captureClockMs, type RawFrame } from '../capture/raw-frame.js';
-import type { AccessUnit, EncoderState, H264Encoder } from '../encode/h264-encoder.js';
+import { SourceCondition } from '../media/source-condition.js';
+import { captureClockMs, type RawFrame } from '../media/raw-frame.js';
+import type { AccessUnit } from '../media/access-unit.js';
+import type { EncoderState } from '../media/encoder-settings.js';
+import type { H264Encoder } from '../encode/h264-encoder.js';
 import { hasDmabuf, isZeroCopySource, type DmabufHandle, type MappedFormat, type MappedFrameFilter } from '../capture/zero-copy-frame.js';
 import type { DmabufFrame } from '../encode/v4l2-m2m-encoder.js';
 import { fourcc } from '../v4l2/v4l2-fourcc.js';

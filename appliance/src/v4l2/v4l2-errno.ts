@@ -1,4 +1,4 @@
-import type { SourceCondition } from '../capture/frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 
 /** The errno values V4L2 capture cares about (asm-generic/errno*.h, same on x86_64 and arm64). */
 export const Errno = {
