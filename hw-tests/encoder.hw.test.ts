@@ -209,9 +209,13 @@ function fwhtSuite(planes: 'single' | 'multi'): void {
         got++;
         const p = b.planes[0]!;
         if (!firstCopy) firstCopy = Buffer.from(bufs[b.index]!.planes[0]!.subarray(0, p.bytesused));
+        const view = bufs[b.index]!.planes[0]!.subarray(0, p.bytesused);
         const ok = h.enc.encodeDmabuf({
           width: 640, height: 480, seq: got - 1, captureTimeMs: captureClockMs(),
+          data: view, // YU12 at bytesperline 640 is tightly packed I420
+          format: { fourcc: 'YU12', width: 640, height: 480, bytesperline: fmt.planes[0]!.bytesperline, sizeimage: fmt.planes[0]!.sizeimage },
           planes: [{ fd: fds[b.index]!, bytesused: p.bytesused, length: p.length }],
+          mapped: [view],
           release: () => cam.queue('capture', b.index),
         });
         if (ok) accepted++;

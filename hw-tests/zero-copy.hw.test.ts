@@ -14,13 +14,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { captureClockMs } from '../appliance/src/media/raw-frame.js';
 import type { RawFrame } from '../appliance/src/media/raw-frame.js';
+import { isDmabufFrame } from '../appliance/src/media/dmabuf-frame.js';
 import { renderSlate } from '../appliance/src/capture/slate.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { MappedFrameFilter } from '../appliance/src/capture/zero-copy-frame.js';
 import type { AccessUnit } from '../appliance/src/media/access-unit.js';
 import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
-import { VideoPipeline, type FrameFilter } from '../appliance/src/pipeline/video-pipeline.js';
+import { VideoPipeline, type FrameFilter, type MappedFrameFilter } from '../appliance/src/pipeline/video-pipeline.js';
 import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';
 import { vividNode, waitFor } from './hw-vivid.js';
 
@@ -165,7 +165,7 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
     }
     expect(r.source.zeroCopyStats.loaned).toBe(0);
     expect(r.source.zeroCopyStats.copied).toBeGreaterThanOrEqual(20);
-    expect(seen.every((f) => !('dmabuf' in f) && f.data.length === W * H * 1.5)).toBe(true);
+    expect(seen.every((f) => !isDmabufFrame(f) && f.data.length === W * H * 1.5)).toBe(true);
     expect(r.logs.filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import type { ZeroCopyTarget } from '../media/dmabuf-frame.js';
 import type { RawFrame } from '../media/raw-frame.js';
 import type { SourceCondition } from '../media/source-condition.js';
 
@@ -22,4 +23,14 @@ export interface FrameSource {
   start(sink: FrameSink): void;
   /** Stops producing and releases every resource; safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A FrameSource that can lend capture buffers as DmabufFrames once told where they go. */
+export interface ZeroCopySource extends FrameSource {
+  /** undefined turns zero copy off (the default): every frame is copied to I420. */
+  setZeroCopyTarget(target: ZeroCopyTarget | undefined): void;
+}
+
+export function isZeroCopySource(s: FrameSource): s is ZeroCopySource {
+  return typeof (s as Partial<ZeroCopySource>).setZeroCopyTarget === 'function';
 }

@@ -12,9 +12,9 @@
  *   QUERY_DV_TIMINGS ENOLINK/ENOLCK/ERANGE → 'no-signal' / 'no-sync' / 'out-of-range'
  *   no frame for frameTimeoutMs      → 'no-signal' (UVC dongles just stop sending)
  *   anything else                    → 'error' with the reason, retried
- * Zero copy (zero-copy-frame.ts): once a ZeroCopyTarget is set (the pipeline does it when
- * the encoder can import DMABUF), every buffer is exported once per session (VIDIOC_EXPBUF)
- * and a raw frame the target accepts is emitted with `dmabuf` instead of an I420 copy; the
+ * Zero copy (media/dmabuf-frame.ts): once a ZeroCopyTarget is set (the pipeline's
+ * zero-copy-gate.ts), every buffer is exported once per session (VIDIOC_EXPBUF) and a raw
+ * frame the target accepts is lent as a DmabufFrame instead of an I420 copy; the
  * buffer goes back to the capture queue only when the receiver calls release(). Anything
  * else (MJPEG, a format or stride the encoder does not take, EXPBUF refused) is copied.
  * The device reappearing is detected by a bounded poll (existsSync + open every retryMs)
@@ -22,7 +22,7 @@
  * needs a second code path anyway for "node exists but device not ready yet".
  */
 import { existsSync } from 'node:fs';
-import type { FrameSink, FrameSource } from './frame-source.js';
+import type { FrameSink, ZeroCopySource } from './frame-source.js';
 import type { SourceCondition } from '../media/source-condition.js';
 import { captureClockMs, i420Size } from '../media/raw-frame.js';
 import { chooseMode, type ChosenMode } from './v4l2-mode.js';
@@ -42,7 +42,7 @@ import { errnoOf } from '../v4l2/v4l2-binding.js';
 import { dvConditionFromErrno, errnoName, isDeviceGone } from '../v4l2/v4l2-errno.js';
 import { findCaptureDevice, type DiscoveryOptions } from '../v4l2/v4l2-discovery.js';
 import { closeSync } from 'node:fs';
-import type { DmabufHandle, MappedFormat, ZeroCopyFrame, ZeroCopySource, ZeroCopyTarget } from './zero-copy-frame.js';
+import type { DmabufFrame, DmabufPlane, MappedFormat, ZeroCopyTarget } from '../media/dmabuf-frame.js';
 
 export interface V4l2SourceOptions {
   /** A device path, or 'auto': /dev/sonobox/capture, else a scanned UVC capture node. */
@@ -264,15 +264,10 @@ export class V4l2Source implements ZeroCopySource {
     const mapped: MappedFormat = { fourcc: fmt.pixfmt, width: fmt.width, height: fmt.height, bytesperline: fmt.bytesperline, sizeimage: fmt.sizeimage };
     if (fd === undefined || !this.zeroCopy?.accepts(mapped)) return false;
     this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
-    const dmabuf: DmabufHandle = {
-      format: mapped,
-      planes: [{ fd, bytesused: buf.data.length, length: buf.length }],
-      mapped: [buf.data],
-      release: loans.lend(buf.index),
-    };
     this.zc.loaned++;
     const convert = (): Buffer => toI420(fmt.pixfmt as RawPixFmt, buf.data, fmt.width, fmt.height, fmt.bytesperline, Buffer.allocUnsafe(i420Size(fmt.width, fmt.height)));
-    this.sink?.onFrame(new LoanedFrame(fmt.width, fmt.height, this.seq++, captureTimeMs, dmabuf, convert));
+    const planes = [{ fd, bytesused: buf.data.length, length: buf.length }];
+    this.sink?.onFrame(new LoanedFrame(this.seq++, captureTimeMs, mapped, planes, [buf.data], loans.lend(buf.index), convert));
     return true;
   }
 
@@ -426,16 +421,26 @@ const TIMESTAMP_MASK = 0xe000;
 const TIMESTAMP_MONOTONIC = 0x2000;
 
 /** A frame still in the capture buffer; `data` converts to I420 only if someone asks. */
-class LoanedFrame implements ZeroCopyFrame {
+class LoanedFrame implements DmabufFrame {
   private cached: Buffer | undefined;
+  readonly width: number;
+  readonly height: number;
   constructor(
-    readonly width: number,
-    readonly height: number,
     readonly seq: number,
     readonly captureTimeMs: number,
-    readonly dmabuf: DmabufHandle,
+    readonly format: MappedFormat,
+    readonly planes: readonly DmabufPlane[],
+    readonly mapped: readonly Buffer[],
+    private readonly giveBack: () => void,
     private readonly convert: () => Buffer,
-  ) {}
+  ) {
+    this.width = format.width;
+    this.height = format.height;
+  }
+
+  release(): void {
+    this.giveBack();
+  }
 
   get data(): Buffer {
     this.cached ??= this.convert();

@@ -1,3 +1,4 @@
+import type { DmabufFrame, MappedFormat } from '../media/dmabuf-frame.js';
 import type { AccessUnit } from '../media/access-unit.js';
 import type { EncoderState } from '../media/encoder-settings.js';
 import type { RawFrame } from '../media/raw-frame.js';
@@ -22,4 +23,17 @@ export interface H264Encoder {
   /** The next encoded picture will be an IDR preceded by SPS and PPS. */
   requestKeyframe(): void;
   stop(): Promise<void>;
+}
+
+/** An H264Encoder that can also import capture buffers by fd (V4l2M2mEncoder). */
+export interface ZeroCopyEncoder extends H264Encoder {
+  /** Whether a capture buffer in this layout can be queued as is (format, size, stride); cached per layout. */
+  acceptsDmabuf(format: MappedFormat): boolean;
+  /** encode() without a copy; the frame is released once the encoder no longer reads it. False if dropped. */
+  encodeDmabuf(frame: DmabufFrame): boolean;
+}
+
+export function isZeroCopyEncoder(e: H264Encoder): e is ZeroCopyEncoder {
+  const z = e as Partial<ZeroCopyEncoder>;
+  return typeof z.encodeDmabuf === 'function' && typeof z.acceptsDmabuf === 'function';
 }

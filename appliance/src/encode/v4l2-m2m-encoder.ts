@@ -26,6 +26,9 @@
  * - A frame of a new size reconfigures (close and reopen) without a state change.
  */
 import { basename } from 'node:path';
+import type { AccessUnit } from '../media/access-unit.js';
+import type { DmabufFrame, MappedFormat } from '../media/dmabuf-frame.js';
+import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
 import type { RawFrame } from '../media/raw-frame.js';
 import { BufFlag, Cid, EncCmd, PixFmt, fourcc, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, MemoryKind } from '../v4l2/m2m-abi.js';
@@ -34,9 +37,7 @@ import type { MappedBuffer } from '../v4l2/m2m-device.js';
 import { pickRawFormat, rawLayout, writeI420 } from '../v4l2/m2m-raw-layout.js';
 import type { RawLayout } from '../v4l2/m2m-raw-layout.js';
 import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
-import type { AccessUnit } from '../media/access-unit.js';
-import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
-import type { EncoderSink, H264Encoder } from './h264-encoder.js';
+import type { EncoderSink, ZeroCopyEncoder } from './h264-encoder.js';
 import { planControls, resolveControls, type M2mCodec } from './v4l2-m2m-encoder-controls.js';
 import { InFlightFrames, classifyPayload } from './v4l2-m2m-encoder-units.js';
 
@@ -59,20 +60,6 @@ export interface V4l2M2mEncoderOptions {
   readonly drainTimeoutMs?: number;
   /** One line per state change, choice or skipped control; never frame content. */
   readonly log?: (line: string) => void;
-}
-
-/** A raw picture that lives in another device's buffer, exported as DMABUF fds. */
-export interface DmabufFrame {
-  readonly width: number;
-  readonly height: number;
-  readonly seq: number;
-  readonly captureTimeMs: number;
-  /** One entry per memory plane of the encoder's raw format. */
-  readonly planes: readonly { readonly fd: number; readonly bytesused: number; readonly length: number }[];
-  /** The buffer's raw format (a fourcc); default: the OUTPUT format already set (rawFormat or the preferred one). */
-  readonly pixelformat?: number;
-  /** Called once the encoder no longer reads the buffer (the capture side may requeue it). */
-  readonly release: () => void;
 }
 
 export type DrainOutcome = 'last-flag' | 'epipe' | 'timeout' | 'unsupported' | 'error';
@@ -117,7 +104,7 @@ interface Session {
 
 const now = (): number => performance.now();
 
-export class V4l2M2mEncoder implements H264Encoder {
+export class V4l2M2mEncoder implements ZeroCopyEncoder {
   private settings: EncoderSettings;
   private readonly codec: M2mCodec;
   private memory: MemoryKind;
@@ -191,7 +178,7 @@ export class V4l2M2mEncoder implements H264Encoder {
     }
   }
 
-  /** Zero-copy variant of encode() for outputMemory 'dmabuf'. Returns false if dropped. */
+  /** Zero-copy variant of encode(): queues the frame's fds (outputMemory 'dmabuf'). Returns false if dropped. */
   encodeDmabuf(frame: DmabufFrame): boolean {
     const s = this.session;
     if (this.state !== 'running' || !s || s.stopping) {
@@ -200,10 +187,10 @@ export class V4l2M2mEncoder implements H264Encoder {
       return false;
     }
     try {
-      const raw = frame.pixelformat ?? s.raw;
+      const raw = fourcc(frame.format.fourcc);
       if (frame.width !== this.settings.width || frame.height !== this.settings.height || s.memory !== 'dmabuf' || raw !== s.raw) {
         this.memory = 'dmabuf';
-        this.dmabufRaw = frame.pixelformat ?? this.dmabufRaw;
+        this.dmabufRaw = raw;
         this.reconfigure(frame.width, frame.height);
         return this.encodeDmabuf(frame);
       }
@@ -214,7 +201,7 @@ export class V4l2M2mEncoder implements H264Encoder {
         frame.release();
         return false;
       }
-      s.releases.set(index, frame.release);
+      s.releases.set(index, () => frame.release());
       try {
         this.queueFrame(s, index, frame.planes, frame);
       } catch (e) {
@@ -239,7 +226,7 @@ export class V4l2M2mEncoder implements H264Encoder {
    * second, short-lived context of the node (M2M contexts are per open), then cached.
    * Single memory plane only (capture is single-planar).
    */
-  acceptsDmabuf(f: { readonly fourcc: string; readonly width: number; readonly height: number; readonly bytesperline: number; readonly sizeimage: number }): boolean {
+  acceptsDmabuf(f: MappedFormat): boolean {
     const key = `${f.fourcc}:${f.width}x${f.height}:${f.bytesperline}:${f.sizeimage}`;
     const known = this.dmabufVerdicts.get(key);
     if (known !== undefined) return known;

@@ -65,7 +65,7 @@ export class MaskFilter {
   };
 
   /**
-   * The same filter for a zero-copy capture buffer (capture/zero-copy-frame.ts
+   * The same filter for a zero-copy capture buffer (media/dmabuf-frame.ts; the pipeline's
    * MappedFrameFilter): masks the writable mapping in place before its fd is queued to the
    * encoder. Single memory plane (single-planar capture). False — withhold, send the
    * slate — when the preset has no set for the size, the format is one maskPlanes cannot
