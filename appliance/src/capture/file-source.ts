@@ -10,7 +10,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../encode/encoder-supervisor.js';
+import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../system/restart-backoff.js';
 import type { FrameSink, FrameSource } from './frame-source.js';
 import type { SourceCondition } from '../media/source-condition.js';
 import { FrameSplitter } from './frame-splitter.js';

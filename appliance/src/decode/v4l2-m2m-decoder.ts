@@ -21,10 +21,10 @@
  * device error ends the decoder: onError(reason) once, then nothing; the owner reopens.
  */
 import type { RawFrame } from '../media/raw-frame.js';
-import { InFlightFrames } from '../encode/v4l2-m2m-encoder-units.js';
 import { BufFlag, DecCmd, EventType, PixFmt, SRC_CH_RESOLUTION, fourccText } from '../v4l2/m2m-abi.js';
 import type { BufferInfo, PixFormat } from '../v4l2/m2m-abi.js';
 import { closeQuietly, M2mDevice, V4l2CallError, type MappedBuffer } from '../v4l2/m2m-device.js';
+import { InFlightFrames } from '../v4l2/m2m-timestamps.js';
 import { pickRawFormat, rawLayout, readI420, type RawLayout } from '../v4l2/m2m-raw-layout.js';
 
 export type DecoderCodec = 'mjpeg' | 'fwht';

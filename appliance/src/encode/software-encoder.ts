@@ -7,7 +7,7 @@
  * - One frame in gives exactly one AccessUnit out, in order, seq and captureTimeMs copied.
  * - requestKeyframe() makes the next frame written an IDR (SPS + PPS + IDR slice).
  * - The helper dying unexpectedly → state 'restarting', restart with back-off
- *   (encoder-supervisor.ts), then 'running'; the first unit after a restart is an IDR.
+ *   (system/restart-backoff.ts), then 'running'; the first unit after a restart is an IDR.
  * - A frame of a different size restarts the helper with the new size (no state change).
  * - The frame's Buffer is handed to the pipe: the source must not mutate it afterwards.
  */
@@ -17,7 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { RawFrame } from '../media/raw-frame.js';
 import { i420Size } from '../media/raw-frame.js';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
+import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../system/restart-backoff.js';
 import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
 import type { EncoderSink, H264Encoder } from './h264-encoder.js';
 import { AccessUnitReader, frameHeader } from './software-encoder-protocol.js';

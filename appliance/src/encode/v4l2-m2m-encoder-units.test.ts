@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightFrames, classifyPayload, parseFwhtHeader, splitAnnexB, toAccessUnit } from './v4l2-m2m-encoder-units.js';
+import { classifyPayload, parseFwhtHeader, splitAnnexB, toAccessUnit } from './v4l2-m2m-encoder-units.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // SPS (67 …), PPS (68 …), IDR slice (65 …) as an encoder writes them: 4-byte start codes, then a 3-byte one.
@@ -53,19 +53,6 @@ describe('FWHT header and access units', () => {
     expect(au!.nalus).toHaveLength(n);
   });
   it('empty payload → no unit', () => expect(toAccessUnit('fwht', Buffer.alloc(0), { seq: 0, captureTimeMs: 0 })).toBeUndefined());
-});
-
-describe('InFlightFrames: timestamps tie CAPTURE buffers to frames', () => {
-  it('stamps in µs, looks up once, nudges collisions by 1 µs', () => {
-    const f = new InFlightFrames();
-    const a = f.add({ seq: 1, captureTimeMs: 1_700_000_000_123.4567 });
-    const b = f.add({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
-    expect(a).toBe(1_700_000_000_123_457n);
-    expect(b).toBe(a + 1n);
-    expect(f.take(b)).toEqual({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
-    expect(f.take(b)).toBeUndefined();
-    expect(f.size).toBe(1);
-  });
 });
 
 describe('classifyPayload: headers-only buffers are held for the next picture', () => {

@@ -1,12 +1,6 @@
 /**
- * From one dequeued CAPTURE buffer to one AccessUnit, and the timestamp bookkeeping that
- * ties it to the RawFrame it encodes. Pure: no I/O.
- *
- * Matching frames to output: the stateful codec interface copies the OUTPUT buffer's
- * timestamp to the CAPTURE buffer that encodes it (V4L2_BUF_FLAG_TIMESTAMP_COPY). We
- * stamp each OUTPUT buffer with the frame's capture time in whole microseconds (drivers
- * such as bcm2835-codec carry it as a µs PTS, so nothing finer survives) and look the
- * frame up by it; two frames landing on the same µs are nudged apart by 1 µs.
+ * From one dequeued CAPTURE buffer to one AccessUnit. Pure: no I/O. Which RawFrame a
+ * buffer encodes is found by its timestamp (v4l2/m2m-timestamps.ts).
  */
 import type { AccessUnit } from '../media/access-unit.js';
 import type { M2mCodec } from './v4l2-m2m-encoder-controls.js';
@@ -90,32 +84,4 @@ export function toAccessUnit(codec: M2mCodec, payload: Buffer, meta: { seq: numb
   const c = classifyPayload(codec, payload);
   if (c.kind !== 'picture') return undefined;
   return { nalus: [...heldHeaders, ...c.nalus], keyframe: c.keyframe, seq: meta.seq, captureTimeMs: meta.captureTimeMs };
-}
-
-/** Frames queued to the encoder and not yet returned, keyed by their buffer timestamp (µs). */
-export class InFlightFrames {
-  private readonly byStamp = new Map<bigint, { seq: number; captureTimeMs: number }>();
-
-  get size(): number {
-    return this.byStamp.size;
-  }
-
-  /** Records a frame and returns the timestamp to put on its OUTPUT buffer. */
-  add(meta: { seq: number; captureTimeMs: number }): bigint {
-    let stamp = BigInt(Math.max(0, Math.round(meta.captureTimeMs * 1000)));
-    while (this.byStamp.has(stamp)) stamp += 1n;
-    this.byStamp.set(stamp, { seq: meta.seq, captureTimeMs: meta.captureTimeMs });
-    return stamp;
-  }
-
-  /** The frame a CAPTURE buffer with this timestamp encodes (and forgets it), if known. */
-  take(stamp: bigint): { seq: number; captureTimeMs: number } | undefined {
-    const m = this.byStamp.get(stamp);
-    if (m) this.byStamp.delete(stamp);
-    return m;
-  }
-
-  clear(): void {
-    this.byStamp.clear();
-  }
 }

@@ -34,12 +34,13 @@ import { BufFlag, Cid, EncCmd, PixFmt, fourcc, fourccText } from '../v4l2/m2m-ab
 import type { BufferInfo, MemoryKind } from '../v4l2/m2m-abi.js';
 import { closeQuietly, M2mDevice, V4l2CallError } from '../v4l2/m2m-device.js';
 import type { MappedBuffer } from '../v4l2/m2m-device.js';
+import { InFlightFrames } from '../v4l2/m2m-timestamps.js';
 import { pickRawFormat, rawLayout, writeI420 } from '../v4l2/m2m-raw-layout.js';
 import type { RawLayout } from '../v4l2/m2m-raw-layout.js';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
+import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../system/restart-backoff.js';
 import type { EncoderSink, ZeroCopyEncoder } from './h264-encoder.js';
 import { planControls, resolveControls, type M2mCodec } from './v4l2-m2m-encoder-controls.js';
-import { InFlightFrames, classifyPayload } from './v4l2-m2m-encoder-units.js';
+import { classifyPayload } from './v4l2-m2m-encoder-units.js';
 
 export interface V4l2M2mEncoderOptions {
   /** The encoder node, e.g. /dev/sonobox/encoder or what board-probe found. */
