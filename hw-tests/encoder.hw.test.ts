@@ -19,7 +19,8 @@ import { probeBoard } from '../appliance/src/encode/board-probe.js';
 import type { AccessUnit } from '../appliance/src/media/access-unit.js';
 import type { EncoderSettings, EncoderState } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder, type V4l2M2mEncoderOptions } from '../appliance/src/encode/v4l2-m2m-encoder.js';
-import { nalType, parseFwhtHeader } from '../appliance/src/encode/v4l2-m2m-encoder-units.js';
+import { parseFwhtHeader } from '../appliance/src/encode/v4l2-m2m-encoder-units.js';
+import { nalType } from '../appliance/src/h264/annex-b.js';
 import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';
 import { M2mDevice } from '../appliance/src/v4l2/m2m-device.js';
 
