@@ -21,7 +21,7 @@ import type { EncoderSettings, EncoderState } from '../appliance/src/media/encod
 import { V4l2M2mEncoder, type V4l2M2mEncoderOptions } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { parseFwhtHeader } from '../appliance/src/encode/v4l2-m2m-encoder-units.js';
 import { nalType } from '../appliance/src/h264/annex-b.js';
-import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';
+import { PixFmt } from '../appliance/src/v4l2/v4l2-fourcc.js';
 import { M2mDevice } from '../appliance/src/v4l2/m2m-device.js';
 
 /** /dev/videoN of the first node whose sysfs name matches, or undefined. */

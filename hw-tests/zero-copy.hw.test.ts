@@ -21,7 +21,7 @@ import type { AccessUnit } from '../appliance/src/media/access-unit.js';
 import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { VideoPipeline, type FrameFilter, type MappedFrameFilter } from '../appliance/src/pipeline/video-pipeline.js';
-import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';
+import { PixFmt } from '../appliance/src/v4l2/v4l2-fourcc.js';
 import { vividNode, waitFor } from './hw-vivid.js';
 
 const W = 640;

@@ -21,9 +21,10 @@
  * device error ends the decoder: onError(reason) once, then nothing; the owner reopens.
  */
 import type { RawFrame } from '../media/raw-frame.js';
-import { BufFlag, DecCmd, EventType, PixFmt, SRC_CH_RESOLUTION, fourccText } from '../v4l2/m2m-abi.js';
-import type { BufferInfo, PixFormat } from '../v4l2/m2m-abi.js';
-import { closeQuietly, M2mDevice, V4l2CallError, type MappedBuffer } from '../v4l2/m2m-device.js';
+import { closeQuietly, M2mDevice, type BufferInfo, type MappedBuffer, type PixFormat } from '../v4l2/m2m-device.js';
+import { ctrl, V4l2CallError, vd } from '../v4l2/v4l2-binding.js';
+import { Errno } from '../v4l2/v4l2-errno.js';
+import { PixFmt, fourccText } from '../v4l2/v4l2-fourcc.js';
 import { InFlightFrames } from '../v4l2/m2m-timestamps.js';
 import { pickRawFormat, rawLayout, readI420, type RawLayout } from '../v4l2/m2m-raw-layout.js';
 
@@ -93,7 +94,6 @@ export interface V4l2M2mDecoderStats {
   readonly decodeMs: readonly number[];
 }
 
-const MIN_BUFFERS_FOR_CAPTURE = 0x0098_0927; // V4L2_CID_MIN_BUFFERS_FOR_CAPTURE
 const now = (): number => performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -122,7 +122,7 @@ export class V4l2M2mDecoder {
     const n = dev.requestBuffers('output', o.outputBuffers ?? 4, 'mmap');
     this.out = dev.mapBuffers('output', n);
     this.freeOut = this.out.map((b) => b.index);
-    dev.subscribeEvent(EventType.sourceChange);
+    dev.subscribeEvent(vd.V4L2_EVENT_SOURCE_CHANGE);
     dev.streamOn('output');
     this.loop = this.pump();
   }
@@ -198,7 +198,7 @@ export class V4l2M2mDecoder {
     if (capturing) {
       outcome = 'timeout';
       try {
-        this.dev.decoderCommand(DecCmd.stop);
+        this.dev.decoderCommand(vd.V4L2_DEC_CMD_STOP);
         const deadline = now() + timeoutMs;
         while (this.state === 'draining' && !this.sawEos && now() < deadline) {
           await this.dev.waitReadable(50);
@@ -207,7 +207,7 @@ export class V4l2M2mDecoder {
         if (this.state === 'stopped') outcome = 'last-flag';
         else if (this.sawEos) outcome = 'epipe';
       } catch (e) {
-        outcome = e instanceof V4l2CallError && e.errno === 25 ? 'unsupported' : 'error';
+        outcome = e instanceof V4l2CallError && e.errno === Errno.ENOTTY ? 'unsupported' : 'error';
       }
     }
     this.lastDrain = outcome;
@@ -241,7 +241,7 @@ export class V4l2M2mDecoder {
 
   private service(): void {
     for (let ev = this.dev.dequeueEvent(); ev; ev = this.dev.dequeueEvent()) {
-      if (ev.type === EventType.sourceChange && ev.changes & SRC_CH_RESOLUTION) {
+      if (ev.type === vd.V4L2_EVENT_SOURCE_CHANGE && ev.changes & vd.V4L2_EVENT_SRC_CH_RESOLUTION) {
         this.counts.sourceChanges++;
         if (this.state === 'awaiting-format') this.setupCapture();
         else this.state = transition(this.state, 'source-change'); // drain CAPTURE to LAST first
@@ -263,9 +263,9 @@ export class V4l2M2mDecoder {
 
   /** Returns true when the buffer carried LAST (no more CAPTURE buffers until set up again). */
   private onCaptureBuffer(b: BufferInfo): boolean {
-    const last = (b.flags & BufFlag.last) !== 0;
+    const last = (b.flags & vd.V4L2_BUF_FLAG_LAST) !== 0;
     const p = b.planes[0];
-    if (p && p.bytesused > 0 && !(b.flags & BufFlag.error) && this.layout) {
+    if (p && p.bytesused > 0 && !(b.flags & vd.V4L2_BUF_FLAG_ERROR) && this.layout) {
       const meta = this.inflight.take(b.timestampUs);
       const queuedAt = this.queuedAt.get(b.timestampUs);
       this.queuedAt.delete(b.timestampUs);
@@ -309,7 +309,7 @@ export class V4l2M2mDecoder {
     this.layout = rawLayout({ ...fmt, width: this.visible.width, height: this.visible.height });
     let min = 0;
     try {
-      min = this.dev.getControl(MIN_BUFFERS_FOR_CAPTURE);
+      min = this.dev.getControl(ctrl.V4L2_CID_MIN_BUFFERS_FOR_CAPTURE);
     } catch {
       /* optional control */
     }

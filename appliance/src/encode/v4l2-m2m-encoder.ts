@@ -30,10 +30,10 @@ import type { AccessUnit } from '../media/access-unit.js';
 import type { DmabufFrame, MappedFormat } from '../media/dmabuf-frame.js';
 import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
 import type { RawFrame } from '../media/raw-frame.js';
-import { BufFlag, Cid, EncCmd, PixFmt, fourcc, fourccText } from '../v4l2/m2m-abi.js';
-import type { BufferInfo, MemoryKind } from '../v4l2/m2m-abi.js';
-import { closeQuietly, M2mDevice, V4l2CallError } from '../v4l2/m2m-device.js';
-import type { MappedBuffer } from '../v4l2/m2m-device.js';
+import { closeQuietly, M2mDevice, type BufferInfo, type MappedBuffer, type MemoryKind } from '../v4l2/m2m-device.js';
+import { ctrl, V4l2CallError, vd } from '../v4l2/v4l2-binding.js';
+import { Errno } from '../v4l2/v4l2-errno.js';
+import { PixFmt, fourcc, fourccText } from '../v4l2/v4l2-fourcc.js';
 import { InFlightFrames } from '../v4l2/m2m-timestamps.js';
 import { pickRawFormat, rawLayout, writeI420 } from '../v4l2/m2m-raw-layout.js';
 import type { RawLayout } from '../v4l2/m2m-raw-layout.js';
@@ -339,7 +339,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
           this.once(`set:${c.name}`, `${dev.caps.driver} refused ${c.name}=${c.value}: ${(e as Error).message}; continuing without it`);
         }
       }
-      const canForceKey = dev.queryControl(Cid.forceKeyFrame) !== undefined;
+      const canForceKey = dev.queryControl(ctrl.V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME) !== undefined;
       if (!canForceKey) this.once(`force:${dev.caps.driver}`, `${dev.caps.driver} has no V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME; keyframe requests wait for the next periodic one`);
 
       const nOut = dev.requestBuffers('output', this.options.outputBuffers ?? 3, memory);
@@ -441,7 +441,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
   private queueFrame(s: Session, index: number, planes: readonly { bytesused?: number; length?: number; fd?: number }[], frame: { seq: number; captureTimeMs: number }): void {
     if (this.keyframePending && s.canForceKey) {
       // Applies to the next OUTPUT buffer queued (ext-ctrls-codec.rst FORCE_KEY_FRAME).
-      s.dev.setControl(Cid.forceKeyFrame, 1);
+      s.dev.setControl(ctrl.V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 1);
     }
     this.keyframePending = false;
     const stamp = s.inflight.add(frame);
@@ -500,7 +500,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
     s.lastProgressAt = now();
     const p = b.planes[0];
     const view = s.cap[b.index]?.planes[0];
-    if (b.flags & BufFlag.error) {
+    if (b.flags & vd.V4L2_BUF_FLAG_ERROR) {
       this.counts.corruptBuffers++;
       if (++s.corruptRun >= 5) throw new Error(`encoder marked ${s.corruptRun} buffers in a row as corrupt`);
     } else if (p && view && p.bytesused > p.dataOffset) {
@@ -526,7 +526,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
         }
       }
     }
-    if (b.flags & BufFlag.last) s.sawLast = true;
+    if (b.flags & vd.V4L2_BUF_FLAG_LAST) s.sawLast = true;
     else s.dev.queue('capture', b.index);
   }
 
@@ -535,7 +535,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
     await s.loopDone;
     let outcome: DrainOutcome = 'timeout';
     try {
-      s.dev.encoderCommand(EncCmd.stop);
+      s.dev.encoderCommand(vd.V4L2_ENC_CMD_STOP);
       const deadline = now() + (this.options.drainTimeoutMs ?? 2000);
       while (!s.sawLast && !s.sawEos && now() < deadline) {
         await s.dev.waitReadable(50);
@@ -550,7 +550,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
         this.drain.epipe = true;
       }
     } catch (e) {
-      outcome = e instanceof V4l2CallError && e.errno === 25 ? 'unsupported' : 'error';
+      outcome = e instanceof V4l2CallError && e.errno === Errno.ENOTTY ? 'unsupported' : 'error';
       this.drain.epipe = false;
     }
     this.drain.outcome = outcome;

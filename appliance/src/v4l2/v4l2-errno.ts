@@ -7,6 +7,7 @@ export const Errno = {
   EAGAIN: 11,
   ENOENT: 2,
   ENXIO: 6,
+  EBADF: 9,
   EBUSY: 16,
   ENODEV: 19,
   EINVAL: 22,
