@@ -12,6 +12,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
 import { captureClockMs } from '../appliance/src/media/raw-frame.js';
 import type { RawFrame } from '../appliance/src/media/raw-frame.js';
 import { isDmabufFrame } from '../appliance/src/media/dmabuf-frame.js';
@@ -46,17 +47,16 @@ interface Rig {
   encoder: V4l2M2mEncoder;
   pipeline: VideoPipeline;
   units: AccessUnit[];
-  logs: string[];
+  logs: () => string[];
 }
 
 function rig(vivid: string, enc: string, opts: { rawFormat?: number; filter?: FrameFilter; mappedFilter?: MappedFrameFilter }): Rig {
-  const logs: string[] = [];
-  const log = (l: string): void => void logs.push(l);
+  const { logger, messages: logs } = memoryLogger();
   const units: AccessUnit[] = [];
   // vivid input 0 (webcam) at YU12: the capture bytes are tightly packed I420, so the copy
   // path's I420 and the capture buffer are the same bytes.
-  const source = new V4l2Source({ device: vivid, width: W, height: H, fps: 30, input: 0, pixelFormats: ['YU12'], log });
-  const encoder = new V4l2M2mEncoder({ device: enc, codec: 'fwht', settings, log, ...(opts.rawFormat ? { rawFormat: opts.rawFormat } : {}) });
+  const source = new V4l2Source({ device: vivid, width: W, height: H, fps: 30, input: 0, pixelFormats: ['YU12'], logger: logger.child({ c: 'capture' }) });
+  const encoder = new V4l2M2mEncoder({ device: enc, codec: 'fwht', settings, logger: logger.child({ c: 'encoder' }), ...(opts.rawFormat ? { rawFormat: opts.rawFormat } : {}) });
   const pipeline = new VideoPipeline({
     source,
     encoder,
@@ -64,7 +64,7 @@ function rig(vivid: string, enc: string, opts: { rawFormat?: number; filter?: Fr
     height: H,
     makeSlate: (condition, width, height, seq, timeMs) => ({ width, height, seq, captureTimeMs: timeMs, data: renderSlate(width, height, condition, { seq, timeMs }) }),
     publish: (au) => void units.push(au),
-    log,
+    logger: logger.child({ c: 'pipeline' }),
     ...(opts.filter ? { filter: opts.filter } : {}),
     ...(opts.mappedFilter ? { mappedFilter: opts.mappedFilter } : {}),
   });
@@ -117,7 +117,7 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
     const live = r.units.filter((u) => u.captureTimeMs >= first!.captureTimeMs);
     console.log(`[hw] zero copy: ${zc.loaned} frames loaned in ${secs.toFixed(1)} s (${(zc.loaned / secs).toFixed(1)} fps), ${st.framesIn} queued to the encoder by fd or copy, ${st.framesDropped} dropped (OUTPUT queue full), ${live.length} live units; encode median ${median(st.encodeMs).toFixed(1)} ms`);
 
-    expect(r.logs.some((l) => /imports YU12 640x480 capture buffers by DMABUF/.test(l))).toBe(true);
+    expect(r.logs().some((l) => /imports YU12 640x480 capture buffers by DMABUF/.test(l))).toBe(true);
     expect(zc.copied).toBe(0);
     expect(zc.released).toBe(zc.loaned); // every buffer came back
     expect(hookCalls).toBeGreaterThan(0);
@@ -149,7 +149,7 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
       await r.pipeline.stop();
     }
     expect(r.source.zeroCopyStats.loaned).toBe(0);
-    expect(r.logs.some((l) => /copies YU12 640x480 capture frames \(no DMABUF import: the encoder is configured for NV12\)/.test(l))).toBe(true);
+    expect(r.logs().some((l) => /copies YU12 640x480 capture frames \(no DMABUF import: the encoder is configured for NV12\)/.test(l))).toBe(true);
     expect(r.encoder.stats.unmatched).toBe(0);
   });
 
@@ -166,7 +166,7 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
     expect(r.source.zeroCopyStats.loaned).toBe(0);
     expect(r.source.zeroCopyStats.copied).toBeGreaterThanOrEqual(20);
     expect(seen.every((f) => !isDmabufFrame(f) && f.data.length === W * H * 1.5)).toBe(true);
-    expect(r.logs.filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
+    expect(r.logs().filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
   });
 });
 

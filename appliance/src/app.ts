@@ -34,7 +34,7 @@ import { createNetworkMode, type NetworkModeDeps } from './network/network-mode.
 import { VideoPipeline } from './pipeline/video-pipeline.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { StreamHub } from './stream/stream-hub.js';
-import type { Logger } from './system/logger.js';
+import type { Logger, ProcessLogger } from './system/logger.js';
 import { findCaptureDevice } from './v4l2/v4l2-discovery.js';
 import { WeriftViewerFactory } from './webrtc/werift-viewer-factory.js';
 
@@ -43,7 +43,7 @@ export const webUiDir = join(dirname(fileURLToPath(import.meta.url)), '../../web
 
 export interface AppDeps {
   readonly config: Config;
-  readonly logger: Logger;
+  readonly logger: ProcessLogger;
   /** Where `--source -` reads raw I420 frames; default process.stdin. */
   readonly stdin?: Readable;
   /** Filesystem root for the board probe (tests pass a fake /sys tree). */
@@ -81,6 +81,8 @@ export interface App {
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, logger } = deps;
+  // Each module logs under its component tag (one line per change, at its level).
+  const tag = (c: string): Logger => logger.child({ c });
   const log = (line: string): void => logger.info(line);
   const board = await chooseBoard(config, deps.probeRoot);
   log(`Board: ${board.board}; encoder: ${board.encoder.kind}${board.encoder.device ? ` ${board.encoder.device}` : ''} (${board.encoder.reason})`);
@@ -92,12 +94,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bitrateBps: config.encoder.bitrateBps,
     keyframeInterval: Math.max(1, Math.round(config.encoder.keyframeIntervalS * config.source.fps)),
   };
-  const encoder = chooseEncoder(config, board, settings, log);
-  const source = deps.source ?? chooseSource(config, deps.stdin ?? process.stdin, log, board.mjpegDecoder?.device);
+  const encoder = chooseEncoder(config, board, settings, tag('encoder'));
+  const source = deps.source ?? chooseSource(config, deps.stdin ?? process.stdin, tag('capture'), board.mjpegDecoder?.device);
   log(`Source: ${source.description}`);
 
   // Throws ConfigError for an unknown preset name. Every live frame is masked before encode().
-  const mask = new MaskFilter({ preset: activePreset(config.mask.preset), log });
+  const mask = new MaskFilter({ preset: activePreset(config.mask.preset), logger: tag('mask') });
   let pipeline: VideoPipeline | undefined;
   // Built after the pipeline (it needs the sessions and display); bound late.
   let cart: CartController | undefined;
@@ -121,13 +123,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     filter: mask.filter,
     mappedFilter: mask.mappedFilter,
     onCondition: (c) => cart?.setSourceCondition(c),
-    log,
+    logger: tag('pipeline'),
   });
 
-  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log });
+  const webrtcLog = tag('webrtc'); // webrtc/ still takes a line function (issue 11 splits that file)
+  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log: (line) => webrtcLog.info(line) });
   const sessions = new SessionManager({
     policy: { linkTtlMs: config.session.linkTtlMs, maxViewers: config.session.maxViewers },
-    log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+    log: tag('sessions'),
   });
 
   // Hotspot mode opens the access point (fresh passphrase) when a session starts, inside
@@ -135,7 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const network = createNetworkMode(config.network, {
     runtimeDir: deps.runtimeDir ?? '/run/sonobox',
     maxViewers: config.session.maxViewers,
-    log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+    log: tag('network'),
     commands: deps.networkCommands,
     probe: deps.networkProbe,
     // The session's links point at the hotspot's address: end it, so the cart says so and
@@ -184,11 +187,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   cart = new CartController({
     display,
-    button: openCartButton(config.cart, { info: (m) => logger.info(m), warn: (m) => logger.warn(m) }),
+    button: openCartButton(config.cart, tag('button')),
     sessions: cartSessions,
     language: config.cart.language,
     limits: cartLimitsOf(config.cart),
-    log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+    log: tag('cart'),
     wifi: network.wifi,
     configProblem: deps.configProblem,
   });
@@ -256,10 +259,10 @@ async function chooseBoard(config: Config, root?: string): Promise<BoardProbe> {
   return probeBoard(root);
 }
 
-function chooseEncoder(config: Config, board: BoardProbe, settings: EncoderSettings, log: (l: string) => void): H264Encoder {
-  if (config.encoder.spec === 'software') return new SoftwareEncoder({ settings, log });
-  if (config.encoder.spec !== 'auto') return new V4l2M2mEncoder({ device: config.encoder.spec, settings, codec: 'h264', log });
-  return createEncoder(board, settings, log);
+function chooseEncoder(config: Config, board: BoardProbe, settings: EncoderSettings, logger: Logger): H264Encoder {
+  if (config.encoder.spec === 'software') return new SoftwareEncoder({ settings, logger });
+  if (config.encoder.spec !== 'auto') return new V4l2M2mEncoder({ device: config.encoder.spec, settings, codec: 'h264', logger });
+  return createEncoder(board, settings, logger);
 }
 
 /**
@@ -267,19 +270,19 @@ function chooseEncoder(config: Config, board: BoardProbe, settings: EncoderSetti
  * UVC node) and the test pattern otherwise, so `npm start` works on any PC.
  * mjpegDecoder: the board's M2M MJPEG decoder node (board probe); without it ffmpeg decodes MJPEG.
  */
-function chooseSource(config: Config, stdin: Readable, log: (l: string) => void, mjpegDecoder?: string): FrameSource {
+function chooseSource(config: Config, stdin: Readable, logger: Logger, mjpegDecoder?: string): FrameSource {
   const hw = mjpegDecoder ? { mjpegDecoder } : {};
   const { spec, width, height, fps } = config.source;
   if (spec === 'test-pattern') return new TestPatternSource({ width, height, fps });
   if (spec === 'test-pattern:speckle') return new TestPatternSource({ width, height, fps, speckle: true });
-  if (spec === '-') return new StdinSource({ width, height, fps }, stdin);
+  if (spec === '-') return new StdinSource({ width, height, fps, logger }, stdin);
   if (spec === 'auto') {
     const device = findCaptureDevice();
     if (!device) return new TestPatternSource({ width, height, fps });
-    return new V4l2Source({ device, width, height, fps, log, ...hw });
+    return new V4l2Source({ device, width, height, fps, logger, ...hw });
   }
-  if (spec.startsWith('/dev/')) return new V4l2Source({ device: spec, width, height, fps, log, ...hw });
-  return new FileSource({ path: spec, width, height, fps });
+  if (spec.startsWith('/dev/')) return new V4l2Source({ device: spec, width, height, fps, logger, ...hw });
+  return new FileSource({ path: spec, width, height, fps, logger });
 }
 
 /** The address a phone on the same network can reach: configured, else the first LAN IPv4. */

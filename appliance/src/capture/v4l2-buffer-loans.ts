@@ -11,6 +11,7 @@
 import { closeSync } from 'node:fs';
 import type { DmabufFrame, DmabufPlane, MappedFormat } from '../media/dmabuf-frame.js';
 import { i420Size } from '../media/raw-frame.js';
+import type { Logger } from '../system/logger.js';
 import type { DequeuedBuffer, MmapCaptureQueue } from '../v4l2/v4l2-buffer-queue.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
 
@@ -28,13 +29,13 @@ export class BufferLoans {
    * EXPBUFs every buffer of the queue. A driver that refuses leaves the session on the copy
    * path: undefined, said in the log.
    */
-  static export(queue: MmapCaptureQueue, onRelease: () => void, log: (line: string) => void): BufferLoans | undefined {
+  static export(queue: MmapCaptureQueue, onRelease: () => void, log: Logger): BufferLoans | undefined {
     const loans = new BufferLoans(queue, onRelease);
     for (let i = 0; i < queue.count; i++) {
       try {
         loans.fds[i] = queue.exportDmabuf(i);
       } catch (e) {
-        log(`Capture buffers cannot be exported as DMABUF (${e instanceof Error ? e.message : String(e)}); copying frames instead`);
+        log.info(`Capture buffers cannot be exported as DMABUF (${e instanceof Error ? e.message : String(e)}); copying frames instead`);
         loans.closeFds();
         return undefined;
       }

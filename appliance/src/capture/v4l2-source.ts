@@ -36,6 +36,8 @@ import { dvConditionFromErrno, errnoName, isDeviceGone } from '../v4l2/v4l2-errn
 import { findCaptureDevice, type DiscoveryOptions } from '../v4l2/v4l2-discovery.js';
 import type { MappedFormat, ZeroCopyTarget } from '../media/dmabuf-frame.js';
 import { BufferLoans } from './v4l2-buffer-loans.js';
+import { ConditionReporter } from './condition-reporter.js';
+import { silentLogger, type Logger } from '../system/logger.js';
 
 export interface V4l2SourceOptions {
   /** A device path, or 'auto': /dev/sonobox/capture, else a scanned UVC capture node. */
@@ -52,8 +54,8 @@ export interface V4l2SourceOptions {
   frameTimeoutMs?: number;
   /** Delay between attempts to find, open or lock onto the device. Default 250 ms. */
   retryMs?: number;
-  /** One line per condition change and one for the chosen mode; default console.log. */
-  log?: (line: string) => void;
+  /** One line per condition change and one for the chosen mode (tag it: child({ c: 'capture' })). */
+  logger?: Logger;
   /** ffmpeg for software MJPEG decoding; default 'ffmpeg' on PATH. */
   ffmpegPath?: string;
   /**
@@ -97,23 +99,26 @@ export class V4l2Source implements ZeroCopySource {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
-  private condition: SourceCondition | undefined;
+  private readonly conditions: ConditionReporter;
   private loggedMode = '';
   private seq = 0;
   private zeroCopy: ZeroCopyTarget | undefined;
   private readonly mjpeg: MjpegDecoding;
   private zc = { loaned: 0, released: 0, copied: 0 };
   private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats' | 'mjpegDecoder'>> & Pick<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats' | 'mjpegDecoder'>;
+  private readonly log: Logger;
 
   constructor(options: V4l2SourceOptions) {
-    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ffmpegPath: 'ffmpeg', ...options };
+    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, logger: silentLogger, ffmpegPath: 'ffmpeg', ...options };
+    this.log = this.o.logger;
     this.description = `V4L2 capture ${options.device} ${options.width}x${options.height}@${options.fps}`;
-    this.mjpeg = new MjpegDecoding({ hardwareDevice: options.mjpegDecoder, ffmpegPath: this.o.ffmpegPath, log: this.o.log });
+    this.mjpeg = new MjpegDecoding({ hardwareDevice: options.mjpegDecoder, ffmpegPath: this.o.ffmpegPath, logger: this.log });
+    this.conditions = new ConditionReporter(this.log, conditionLine);
   }
 
   /** The condition last reported to the sink (undefined before the first). */
   get currentCondition(): SourceCondition | undefined {
-    return this.condition;
+    return this.conditions.current;
   }
 
   /** Set before start(): buffers are exported when a session opens. */
@@ -165,7 +170,7 @@ export class V4l2Source implements ZeroCopySource {
       } finally {
         dev.close(); // before waiting: a vanished device must not stay referenced
       }
-      if (failed) await this.sleep(this.condition === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
+      if (failed) await this.sleep(this.conditions.current === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
     }
   }
 
@@ -195,7 +200,7 @@ export class V4l2Source implements ZeroCopySource {
     // Buffers on loan to the encoder (up to its OUTPUT depth, 3) must not starve capture.
     const zeroCopy = this.zeroCopy !== undefined && !decoder;
     const queue = MmapCaptureQueue.create(dev, zeroCopy ? Math.max(this.o.bufferCount, 6) : this.o.bufferCount);
-    const loans = zeroCopy ? BufferLoans.export(queue, () => this.zc.released++, this.o.log) : undefined;
+    const loans = zeroCopy ? BufferLoans.export(queue, () => this.zc.released++, this.log) : undefined;
     try {
       queue.start();
       return await this.stream(dev, queue, fmt, input?.hasDvTimings === true, decoder, () => decoderFailure, loans);
@@ -312,14 +317,11 @@ export class V4l2Source implements ZeroCopySource {
     const line = `Capture ${path}: ${mode.why}; driver applied ${fmt.pixfmt} ${fmt.width}x${fmt.height}`;
     if (line === this.loggedMode) return;
     this.loggedMode = line;
-    this.o.log(line);
+    this.log.info(line);
   }
 
   private setCondition(c: SourceCondition, detail: string): void {
-    if (c === this.condition) return;
-    this.condition = c;
-    this.o.log(conditionLine(c, detail));
-    this.sink?.onCondition(c, detail);
+    this.conditions.report(this.sink, c, detail);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -336,7 +338,7 @@ export class V4l2Source implements ZeroCopySource {
 }
 
 /** One log line per condition, saying what to do about it. Never contains picture content. */
-export function conditionLine(c: SourceCondition, detail: string): string {
+export function conditionLine(c: SourceCondition, detail = ''): string {
   switch (c) {
     case 'live':
       return `Capture live (${detail})`;

@@ -8,6 +8,7 @@ import type { Display } from './framebuffer-display.js';
 import { defaultDisplayDevice, openFramebufferDisplay } from './framebuffer-display.js';
 import type { Language } from './messages.js';
 import { PngDisplay } from './png-display.js';
+import type { Logger } from '../system/logger.js';
 
 /** The cart's slice of the configuration (to be added to Config as `cart`). */
 export interface CartConfig {
@@ -56,7 +57,7 @@ export function openCartDisplay(c: CartConfig, sysRoot = '/sys'): Display {
 }
 
 /** Picks the button: the evdev device on the appliance, terminal keys on a PC. */
-export function openCartButton(c: CartConfig, log?: { info(m: string): void; warn(m: string): void }): Button {
+export function openCartButton(c: CartConfig, log?: Pick<Logger, 'info' | 'warn'>): Button {
   if (c.button === 'terminal' || (c.button === 'auto' && !existsSync(defaultButtonDevice))) return new TerminalButton();
   const path = c.button === 'auto' ? defaultButtonDevice : c.button;
   return new EvdevButton({ path, keyCode: c.buttonKeyCode, timing: pressTimingOf(c), ...(log ? { log } : {}) });

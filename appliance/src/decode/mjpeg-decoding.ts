@@ -5,6 +5,7 @@
  * device error while streaming) ffmpeg is used from then on, said once in the log: a
  * flapping hardware path would cost more than software decoding.
  */
+import type { Logger } from '../system/logger.js';
 import { FfmpegMjpegDecoder } from './ffmpeg-mjpeg-decoder.js';
 import { V4l2M2mDecoder } from './v4l2-m2m-decoder.js';
 
@@ -28,7 +29,7 @@ export interface MjpegDecodingOptions {
   readonly hardwareDevice?: string;
   /** ffmpeg for software decoding; default 'ffmpeg' on PATH. */
   readonly ffmpegPath?: string;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
 }
 
 export class MjpegDecoding {
@@ -54,17 +55,17 @@ export class MjpegDecoding {
         codec: 'mjpeg',
         width,
         height,
-        log: this.o.log,
+        logger: this.o.logger,
         onFrame: (f) => onPicture({ width: f.width, height: f.height, data: f.data, captureTimeMs: f.captureTimeMs }),
         onError: (reason) => {
           this.hardwareFailed = true;
-          this.o.log(`Hardware MJPEG decoder failed (${reason}); decoding with ffmpeg from now on`);
+          this.o.logger.warn(`Hardware MJPEG decoder failed (${reason}); decoding with ffmpeg from now on`);
           onFailure(reason);
         },
       });
     } catch (e) {
       this.hardwareFailed = true;
-      this.o.log(`Hardware MJPEG decoder ${device} unusable (${e instanceof Error ? e.message : String(e)}); decoding with ffmpeg`);
+      this.o.logger.warn(`Hardware MJPEG decoder ${device} unusable (${e instanceof Error ? e.message : String(e)}); decoding with ffmpeg`);
       return undefined;
     }
   }

@@ -21,6 +21,7 @@
  * device error ends the decoder: onError(reason) once, then nothing; the owner reopens.
  */
 import type { RawFrame } from '../media/raw-frame.js';
+import { silentLogger, type Logger } from '../system/logger.js';
 import { closeQuietly, M2mDevice, type BufferInfo, type MappedBuffer, type PixFormat } from '../v4l2/m2m-device.js';
 import { ctrl, V4l2CallError, vd } from '../v4l2/v4l2-binding.js';
 import { Errno } from '../v4l2/v4l2-errno.js';
@@ -45,7 +46,7 @@ export interface V4l2M2mDecoderOptions {
   /** Called once when the decoder fails; it is closed by then. */
   readonly onError: (reason: string) => void;
   /** One line per notable step (format found, resolution change, drain); never picture content. */
-  readonly log?: (line: string) => void;
+  readonly logger?: Logger;
 }
 
 /** Lifecycle (dev-decoder.rst's states, collapsed): transitions in transition() only. */
@@ -106,7 +107,7 @@ export class V4l2M2mDecoder {
   private visible = { width: 0, height: 0 };
   private readonly inflight = new InFlightFrames();
   private readonly queuedAt = new Map<bigint, number>();
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private counts = { framesIn: 0, framesOut: 0, dropped: 0, sourceChanges: 0 };
   private captureFormat: string | undefined;
   private lastDrain: DecoderDrain | undefined;
@@ -118,7 +119,7 @@ export class V4l2M2mDecoder {
     private readonly dev: M2mDevice,
     private readonly o: V4l2M2mDecoderOptions,
   ) {
-    this.log = o.log ?? (() => {});
+    this.log = o.logger ?? silentLogger;
     const n = dev.requestBuffers('output', o.outputBuffers ?? 4, 'mmap');
     this.out = dev.mapBuffers('output', n);
     this.freeOut = this.out.map((b) => b.index);
@@ -140,7 +141,7 @@ export class V4l2M2mDecoder {
         throw new Error(`${dev.path} (${dev.caps.card}) does not decode ${o.codec.toUpperCase()}; it takes ${dev.enumFormats('output').map(fourccText).join(', ') || 'nothing'}`);
       }
       dev.setFormat('output', { width: o.width, height: o.height, pixelformat: coded, sizeimage: o.codedBufferBytes ?? o.width * o.height * 2 });
-      o.log?.(`decoder ${dev.caps.card} (${dev.caps.driver}) on ${dev.path}: ${dev.planes}-planar, ${fourccText(coded)} ${o.width}x${o.height}`);
+      o.logger?.info(`decoder ${dev.caps.card} (${dev.caps.driver}) on ${dev.path}: ${dev.planes}-planar, ${fourccText(coded)} ${o.width}x${o.height}`);
       return new V4l2M2mDecoder(dev, o);
     } catch (e) {
       closeQuietly(dev);
@@ -170,7 +171,7 @@ export class V4l2M2mDecoder {
       const view = this.out[index]!.planes[0]!;
       if (coded.length > view.length) {
         this.freeOut.unshift(index);
-        this.log(`decoder: a ${coded.length}-byte frame does not fit the ${view.length}-byte OUTPUT buffer; dropped (raise codedBufferBytes)`);
+        this.log.warn(`decoder: a ${coded.length}-byte frame does not fit the ${view.length}-byte OUTPUT buffer; dropped (raise codedBufferBytes)`);
         return this.drop();
       }
       coded.copy(view);
@@ -318,7 +319,7 @@ export class V4l2M2mDecoder {
     for (const b of this.cap) this.dev.queue('capture', b.index);
     this.dev.streamOn('capture');
     this.captureFormat = `${fourccText(fmt.pixelformat)} ${fmt.width}x${fmt.height}`;
-    this.log(`decoder ${this.dev.caps.driver}: stream is ${found.width}x${found.height}; decoding to ${this.captureFormat}, ${n} CAPTURE buffers`);
+    this.log.info(`decoder ${this.dev.caps.driver}: stream is ${found.width}x${found.height}; decoding to ${this.captureFormat}, ${n} CAPTURE buffers`);
     this.state = transition(this.state, 'capture-ready');
   }
 

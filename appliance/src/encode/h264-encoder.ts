@@ -1,7 +1,13 @@
 import type { DmabufFrame, MappedFormat } from '../media/dmabuf-frame.js';
 import type { AccessUnit } from '../media/access-unit.js';
 import type { EncoderState } from '../media/encoder-settings.js';
+import type { LogLevel } from '../system/logger.js';
 import type { RawFrame } from '../media/raw-frame.js';
+
+/** The level an encoder logs a state at: a restart is a warning (someone may have to look), the rest info. */
+export function encoderStateLevel(state: EncoderState): LogLevel {
+  return state === 'restarting' ? 'warn' : 'info';
+}
 
 export interface EncoderSink {
   /** Called as soon as the whole access unit is known: never one frame late. */

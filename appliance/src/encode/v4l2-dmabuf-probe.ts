@@ -7,6 +7,7 @@
  * This answers what the device can do; pipeline/zero-copy-gate.ts decides what is done.
  */
 import type { MappedFormat } from '../media/dmabuf-frame.js';
+import type { Logger } from '../system/logger.js';
 import { closeQuietly, M2mDevice } from '../v4l2/m2m-device.js';
 import { fourcc, fourccText } from '../v4l2/v4l2-fourcc.js';
 import type { M2mCodec } from './v4l2-m2m-encoder-controls.js';
@@ -19,7 +20,7 @@ export interface DmabufProbeOptions {
   readonly pinnedRaw?: number;
   /** "encoder v4l2-m2m:<driver>", for the log. */
   readonly name: () => string;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
 }
 
 export class DmabufImportProbe {
@@ -33,7 +34,7 @@ export class DmabufImportProbe {
     if (known !== undefined) return known;
     const why = this.whyNot(f);
     this.verdicts.set(key, why === undefined);
-    this.o.log(why === undefined
+    this.o.logger.info(why === undefined
       ? `encoder ${this.o.name()}: imports ${f.fourcc} ${f.width}x${f.height} capture buffers by DMABUF (zero copy)`
       : `encoder ${this.o.name()}: copies ${f.fourcc} ${f.width}x${f.height} capture frames (no DMABUF import: ${why})`);
     return why === undefined;

@@ -25,10 +25,11 @@ import { basename } from 'node:path';
 import type { DmabufFrame, MappedFormat } from '../media/dmabuf-frame.js';
 import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
 import type { RawFrame } from '../media/raw-frame.js';
+import { silentLogger, type Logger, type LogLevel } from '../system/logger.js';
 import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../system/restart-backoff.js';
 import type { MemoryKind } from '../v4l2/m2m-device.js';
 import { fourcc, fourccText } from '../v4l2/v4l2-fourcc.js';
-import type { EncoderSink, ZeroCopyEncoder } from './h264-encoder.js';
+import { encoderStateLevel, type EncoderSink, type ZeroCopyEncoder } from './h264-encoder.js';
 import { DmabufImportProbe } from './v4l2-dmabuf-probe.js';
 import type { M2mCodec } from './v4l2-m2m-encoder-controls.js';
 import { DmabufImportError, M2mEncodeSession, type DrainOutcome, type SessionCounts, type SessionHooks } from './v4l2-m2m-session.js';
@@ -52,8 +53,8 @@ export interface V4l2M2mEncoderOptions {
   readonly stallMs?: number;
   /** How long stop() waits for the LAST buffer; default 2000. */
   readonly drainTimeoutMs?: number;
-  /** One line per state change, choice or skipped control; never frame content. */
-  readonly log?: (line: string) => void;
+  /** One line per state change, choice or skipped control (tag it: child({ c: 'encoder' })); never frame content. */
+  readonly logger?: Logger;
 }
 
 export interface V4l2M2mEncoderStats extends SessionCounts {
@@ -76,7 +77,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
   private dmabufRaw: number | undefined;
   private readonly probe: DmabufImportProbe;
   private readonly policy: BackoffPolicy;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private sink: EncoderSink | undefined;
   private session: M2mEncodeSession | undefined;
   private state: EncoderState = 'stopped';
@@ -95,12 +96,12 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
     this.codec = options.codec ?? 'h264';
     this.memory = options.outputMemory ?? 'mmap';
     this.policy = options.backoff ?? defaultBackoff;
-    this.log = options.log ?? (() => {});
-    this.probe = new DmabufImportProbe({ device: options.device, codec: this.codec, pinnedRaw: options.rawFormat, name: () => this.name, log: this.log });
+    this.log = options.logger ?? silentLogger;
+    this.probe = new DmabufImportProbe({ device: options.device, codec: this.codec, pinnedRaw: options.rawFormat, name: () => this.name, logger: this.log });
     this.hooks = {
       counts: this.counts,
       driver: (name) => (this.driver = name),
-      once: (key, line) => this.once(key, line),
+      once: (key, line, level) => this.once(key, line, level),
       onAccessUnit: (au, encodeMs) => {
         if (encodeMs !== undefined) {
           this.encodeMs.push(encodeMs);
@@ -179,7 +180,7 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
         // The driver would not import this buffer (e.g. it needs contiguous memory and the
         // capture driver's is vmalloc'd): stop offering zero copy for this layout.
         this.probe.refuse(raw);
-        this.once(`import:${raw}`, `${this.driver ?? this.options.device} refused to import a ${fourccText(raw)} DMABUF (${e.message}); capture frames will be copied instead`);
+        this.once(`import:${raw}`, `${this.driver ?? this.options.device} refused to import a ${fourccText(raw)} DMABUF (${e.message}); capture frames will be copied instead`, 'warn');
       }
       this.fail(s, e); // the session (its teardown) has the frame and releases it
       return false;
@@ -291,15 +292,15 @@ export class V4l2M2mEncoder implements ZeroCopyEncoder {
     const changed = state !== this.state;
     this.state = state;
     if (changed || detail) {
-      this.log(`encoder ${this.name}: ${state}${detail ? ` (${detail})` : ''}`);
+      this.log[encoderStateLevel(state)](`encoder ${this.name}: ${state}${detail ? ` (${detail})` : ''}`);
       this.sink?.onState(state, detail);
     }
   }
 
-  private once(key: string, line: string): void {
+  private once(key: string, line: string, level: LogLevel = 'info'): void {
     if (this.loggedOnce.has(key)) return;
     this.loggedOnce.add(key);
-    this.log(line);
+    this.log[level](line);
   }
 
   /** The session's service loop: units out, OUTPUT buffers back, and the stall check. */

@@ -22,6 +22,7 @@ import type { AccessUnit } from '../media/access-unit.js';
 import type { DmabufFrame } from '../media/dmabuf-frame.js';
 import type { EncoderSettings } from '../media/encoder-settings.js';
 import type { RawFrame } from '../media/raw-frame.js';
+import type { LogLevel } from '../system/logger.js';
 import { closeQuietly, M2mDevice, type BufferInfo, type MappedBuffer, type MemoryKind, type QueuePlane } from '../v4l2/m2m-device.js';
 import { pickRawFormat, rawLayout, writeI420, type RawLayout } from '../v4l2/m2m-raw-layout.js';
 import { InFlightFrames } from '../v4l2/m2m-timestamps.js';
@@ -65,8 +66,8 @@ export interface SessionHooks {
   readonly counts: SessionCounts;
   /** The node's driver, as soon as it is known (even if the open then fails). */
   driver(name: string): void;
-  /** A line to log once per key (choices, skipped controls). */
-  once(key: string, line: string): void;
+  /** A line to log once per key (choices, skipped controls); info unless said. */
+  once(key: string, line: string, level?: LogLevel): void;
   onAccessUnit(au: AccessUnit, encodeMs: number | undefined): void;
 }
 
@@ -133,7 +134,7 @@ export class M2mEncodeSession {
         try {
           dev.setControl(x.id, x.value);
         } catch (e) {
-          hooks.once(`set:${x.name}`, `${dev.caps.driver} refused ${x.name}=${x.value}: ${(e as Error).message}; continuing without it`);
+          hooks.once(`set:${x.name}`, `${dev.caps.driver} refused ${x.name}=${x.value}: ${(e as Error).message}; continuing without it`, 'warn');
         }
       }
       const canForceKey = dev.queryControl(ctrl.V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME) !== undefined;

@@ -5,6 +5,7 @@ import type { AccessUnit } from '../media/access-unit.js';
 import type { DmabufFrame, MappedFormat, ZeroCopyTarget } from '../media/dmabuf-frame.js';
 import { i420Size, type RawFrame } from '../media/raw-frame.js';
 import type { SourceCondition } from '../media/source-condition.js';
+import { memoryLogger } from '../system/test/memory-logger.js';
 import { VideoPipeline, type FrameFilter, type MappedFrameFilter } from './video-pipeline.js';
 
 /**
@@ -86,7 +87,7 @@ function rig(o: { imports?: boolean; filter?: FrameFilter; mappedFilter?: Mapped
   const source = new FakeSource();
   const encoder = new FakeEncoder(o.imports ?? true);
   const published: AccessUnit[] = [];
-  const logs: string[] = [];
+  const { logger, messages } = memoryLogger();
   const conditions: SourceCondition[] = [];
   const plain = o.plainSource ? { kind: source.kind, description: source.description, start: (s: FrameSink) => source.start(s), stop: () => source.stop() } : source;
   const pipeline = new VideoPipeline({
@@ -101,12 +102,12 @@ function rig(o: { imports?: boolean; filter?: FrameFilter; mappedFilter?: Mapped
     },
     publish: (au) => void published.push(au),
     onCondition: (c) => void conditions.push(c),
-    log: (l) => void logs.push(l),
+    logger,
     ...(o.filter ? { filter: o.filter } : {}),
     ...(o.mappedFilter ? { mappedFilter: o.mappedFilter } : {}),
   });
   pipeline.start();
-  return { source, encoder, pipeline, published, logs, conditions, sink: source.sink! };
+  return { source, encoder, pipeline, published, messages, conditions, sink: source.sink! };
 }
 
 const masks: FrameFilter = () => true;
@@ -150,6 +151,16 @@ describe('VideoPipeline: what reaches the encoder', () => {
     expect(describe_(r.encoder.encoded.at(-1)!)).toBe(want);
   });
 
+  it('logs no source condition or encoder state itself: the source and the encoder log each once', () => {
+    const r = rig();
+    r.sink.onCondition('no-signal', 'cable');
+    r.sink.onFrame(picture(0));
+    r.encoder.sink!.onState('restarting', 'device error');
+    r.encoder.sink!.onState('running');
+    expect(r.messages()).toEqual([]);
+    expect(r.pipeline.status()).toMatchObject({ source: { condition: 'live' }, encoder: { state: 'running' } });
+  });
+
   it('tells the cart each change of condition once, and a frame counts as live', () => {
     const r = rig();
     r.sink.onCondition('no-signal');
@@ -176,7 +187,7 @@ describe('VideoPipeline: zero copy only where masking allows it', () => {
     const r = rig({ filter: masks });
     r.source.target!.accepts(YU12);
     expect(r.encoder.asked).toEqual([]);
-    expect(r.logs.filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
+    expect(r.messages().filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
   });
 
   it('a source that cannot lend buffers is never given a target', () => {

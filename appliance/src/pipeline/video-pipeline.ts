@@ -5,6 +5,7 @@ import { isDmabufFrame, type DmabufFrame, type MappedFormat } from '../media/dma
 import type { EncoderState } from '../media/encoder-settings.js';
 import { captureClockMs, type RawFrame } from '../media/raw-frame.js';
 import { SourceCondition } from '../media/source-condition.js';
+import type { Logger } from '../system/logger.js';
 import { ZeroCopyGate } from './zero-copy-gate.js';
 
 /** Produces the slate shown while the source is not live (same size as the stream). */
@@ -40,7 +41,12 @@ export interface VideoPipelineOptions {
   mappedFilter?: MappedFrameFilter;
   /** Told once per change of the source's condition (the cart shows "no signal"). */
   onCondition?: (condition: SourceCondition) => void;
-  log: (line: string) => void;
+  /**
+   * Tag it: child({ c: 'pipeline' }). Source conditions and encoder states are logged by the
+   * source and the encoder themselves (one line per change, worded by who knows the device);
+   * the pipeline logs only its own choices.
+   */
+  logger: Logger;
 }
 
 export interface PipelineStatus {
@@ -58,7 +64,7 @@ export interface PipelineStatus {
  * VideoPipeline is the glue from a FrameSource to the encoder to the stream: live frames
  * go through the optional filter (masking) to the encoder; while the source is in any
  * other condition a slate is encoded instead, so viewers keep their connections and see
- * why there is no picture (uStreamer's "NO LIVE VIDEO"). One log line per change.
+ * why there is no picture (uStreamer's "NO LIVE VIDEO").
  */
 export class VideoPipeline {
   private condition: SourceCondition = SourceCondition.noDevice;
@@ -85,13 +91,11 @@ export class VideoPipeline {
         this.lastAccessUnitAtMs = captureClockMs();
         this.o.publish(au);
       },
-      onState: (state, detail) => {
-        if (state === this.encoderState) return;
+      onState: (state) => {
         this.encoderState = state;
-        this.o.log(`Encoder ${this.o.encoder.name} is ${state}${detail ? `: ${detail}` : ''}`);
       },
     });
-    this.zeroCopy = ZeroCopyGate.between(this.o.source, this.o.encoder, { inCopy: this.o.filter !== undefined, inPlace: this.o.mappedFilter !== undefined }, this.o.log);
+    this.zeroCopy = ZeroCopyGate.between(this.o.source, this.o.encoder, { inCopy: this.o.filter !== undefined, inPlace: this.o.mappedFilter !== undefined }, this.o.logger);
     // Until the source says it is live, viewers get the slate.
     this.startSlate();
     const sink: FrameSink = {
@@ -168,7 +172,6 @@ export class VideoPipeline {
     if (condition === this.condition && detail === this.conditionDetail) return;
     this.condition = condition;
     this.conditionDetail = detail;
-    this.o.log(`Source ${this.o.source.description}: ${condition}${detail ? ` (${detail})` : ''}`);
     this.o.onCondition?.(condition);
     if (condition === SourceCondition.live) this.stopSlate();
     else this.startSlate();

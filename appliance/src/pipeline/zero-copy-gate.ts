@@ -15,6 +15,7 @@
 import { isZeroCopySource, type FrameSource } from '../capture/frame-source.js';
 import { isZeroCopyEncoder, type H264Encoder, type ZeroCopyEncoder } from '../encode/h264-encoder.js';
 import type { MappedFormat, ZeroCopyTarget } from '../media/dmabuf-frame.js';
+import type { Logger } from '../system/logger.js';
 
 export interface Masking {
   /** Masks a copied I420 frame. */
@@ -30,11 +31,11 @@ export class ZeroCopyGate implements ZeroCopyTarget {
     /** The encoder end, for encodeDmabuf(). */
     readonly encoder: ZeroCopyEncoder,
     private readonly masking: Masking,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {}
 
   /** The gate between this source and encoder, or undefined when one end cannot do zero copy at all. */
-  static between(source: FrameSource, encoder: H264Encoder, masking: Masking, log: (line: string) => void): ZeroCopyGate | undefined {
+  static between(source: FrameSource, encoder: H264Encoder, masking: Masking, log: Logger): ZeroCopyGate | undefined {
     if (!isZeroCopySource(source) || !isZeroCopyEncoder(encoder)) return undefined;
     const gate = new ZeroCopyGate(encoder, masking, log);
     source.setZeroCopyTarget(gate);
@@ -43,7 +44,7 @@ export class ZeroCopyGate implements ZeroCopyTarget {
 
   accepts(format: MappedFormat): boolean {
     if (this.masking.inCopy && !this.masking.inPlace) {
-      if (!this.loggedCopyForMask) this.log('PHI masking has no in-place hook for capture buffers; frames are copied to I420 and masked there (no zero copy)');
+      if (!this.loggedCopyForMask) this.log.info('PHI masking has no in-place hook for capture buffers; frames are copied to I420 and masked there (no zero copy)');
       this.loggedCopyForMask = true;
       return false;
     }
