@@ -249,15 +249,7 @@ export class V4l2M2mDecoder {
       }
     }
     if (this.layout) {
-      for (;;) {
-        const b = this.dev.dequeue('capture');
-        if (b === undefined) break;
-        if (b === 'eos') {
-          this.sawEos = true;
-          break;
-        }
-        if (this.onCaptureBuffer(b)) break;
-      }
+      if (this.dev.dequeueEach('capture', (b) => this.onCaptureBuffer(b))) this.sawEos = true;
     }
     this.reapOutput();
   }

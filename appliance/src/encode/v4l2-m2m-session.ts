@@ -201,16 +201,11 @@ export class M2mEncodeSession {
 
   /** Dequeues every finished CAPTURE buffer (→ AccessUnits) and every free OUTPUT buffer. */
   service(): void {
-    for (;;) {
-      const b = this.dev.dequeue('capture');
-      if (b === undefined) break;
-      if (b === 'eos') {
-        this.sawEos = true;
-        break;
-      }
+    const eos = this.dev.dequeueEach('capture', (b) => {
       this.onCaptureBuffer(b);
-      if (this.sawLast) break;
-    }
+      return this.sawLast;
+    });
+    if (eos) this.sawEos = true;
     this.reapOutput();
   }
 

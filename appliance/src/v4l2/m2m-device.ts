@@ -279,6 +279,19 @@ export class M2mDevice {
     }
   }
 
+  /**
+   * Dequeues buffers of a queue until none is ready or onBuffer returns true (stop here).
+   * Returns true when the queue answered EPIPE: its LAST buffer was dequeued already.
+   */
+  dequeueEach(q: QueueKind, onBuffer: (b: BufferInfo) => boolean): boolean {
+    for (;;) {
+      const b = this.dequeue(q);
+      if (b === undefined) return false;
+      if (b === 'eos') return true;
+      if (onBuffer(b)) return false;
+    }
+  }
+
   streamOn(q: QueueKind): void {
     this.ioctl('VIDIOC_STREAMON', vd.ioctl.VIDIOC_STREAMON, int32Arg(this.types[q]));
   }
