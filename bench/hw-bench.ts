@@ -14,13 +14,14 @@
 import { renderSlate } from '../appliance/src/capture/slate.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
-import type { EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
+import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { VideoPipeline } from '../appliance/src/pipeline/video-pipeline.js';
-import { captureClockMs } from '../appliance/src/capture/raw-frame.js';
+import { captureClockMs } from '../appliance/src/media/raw-frame.js';
 import { StreamHub } from '../appliance/src/stream/stream-hub.js';
 import { findCaptureDevice, listVideoNodes, pickCaptureNodes } from '../appliance/src/v4l2/v4l2-discovery.js';
 import { nodeNamed } from '../appliance/src/v4l2/v4l2-discovery.js';
+import { createLogger } from '../appliance/src/system/logger.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -53,10 +54,11 @@ interface PathResult {
 }
 
 async function runPath(path: 'zero-copy' | 'copy', capture: string, encoderDevice: string, codec: 'h264' | 'fwht'): Promise<PathResult> {
-  const log = (l: string): void => console.error(`  [${path}] ${l}`);
+  // The box's own redacting logger, to stderr, tagged with the path measured.
+  const log = createLogger({ destination: { write: (line: string) => void process.stderr.write(line) } }).child({ c: path });
   const settings: EncoderSettings = { width, height, fps, bitrateBps: 4_000_000, keyframeInterval: fps * 2 };
-  const source = new V4l2Source({ device: capture, width, height, fps, log, ...(vividLoaded ? { input: 0 } : {}) });
-  const encoder = new V4l2M2mEncoder({ device: encoderDevice, codec, settings, log });
+  const source = new V4l2Source({ device: capture, width, height, fps, logger: log, ...(vividLoaded ? { input: 0 } : {}) });
+  const encoder = new V4l2M2mEncoder({ device: encoderDevice, codec, settings, logger: log });
   const latencies: number[] = [];
   let measuring = false;
   let units = 0;
@@ -68,7 +70,7 @@ async function runPath(path: 'zero-copy' | 'copy', capture: string, encoderDevic
     height,
     makeSlate: (condition, w, h, seq, timeMs) => ({ width: w, height: h, seq, captureTimeMs: timeMs, data: renderSlate(w, h, condition, { seq, timeMs }) }),
     publish: (au) => hub?.publish(au),
-    log,
+    logger: log,
     // The copy path is what runs while masking has no in-place hook: a pass-through filter forces it.
     ...(path === 'copy' ? { filter: () => true } : {}),
   });

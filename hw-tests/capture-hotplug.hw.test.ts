@@ -13,7 +13,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SourceCondition } from '../appliance/src/capture/frame-source.js';
+import type { SourceCondition } from '../appliance/src/media/source-condition.js';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
 import { defaultConfig } from '../appliance/src/config/config.js';
 import { pickSource } from '../appliance/src/hardware/pick-source.js';
 import { canReloadModules, titled, unloadVivid, waitFor } from './hw-vivid.js';
@@ -45,8 +46,8 @@ describe.skipIf(skip)(titled('a capture device plugged in after start (appliance
 
   it('shows no-device, then streams vivid within 3 s of modprobe', async () => {
     const config = { ...structuredClone(defaultConfig), appliance: true, source: { ...defaultConfig.source, spec: 'auto', width: 640, height: 480 } };
-    const logs: string[] = [];
-    const picked = pickSource(config, { root: '/', stdin: new PassThrough(), log: (l) => logs.push(l) });
+    const log = memoryLogger();
+    const picked = pickSource(config, { root: '/', stdin: new PassThrough(), logger: log.logger });
     expect(picked.source.kind).toBe('v4l2');
     const conditions: SourceCondition[] = [];
     let frames = 0;

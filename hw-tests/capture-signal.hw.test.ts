@@ -5,8 +5,10 @@
  * within 3 s of the signal returning. Needs vivid (emulated run); skipped on a board.
  */
 import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
+import { silentLogger } from '../appliance/src/system/logger.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { SourceCondition } from '../appliance/src/capture/frame-source.js';
+import type { SourceCondition } from '../appliance/src/media/source-condition.js';
 import { SignalMode, setVividControl, titled, vividHdmiInput, vividNode, waitFor } from './hw-vivid.js';
 
 const path = vividNode();
@@ -17,9 +19,9 @@ const RECOVER_MS = 3000;
 describe.skipIf(skip)(titled('HDMI signal conditions (vivid dv_timings_signal_mode)', skip), () => {
   it('no signal → no sync → out of range → live, each reported once, frames resume within 3 s', async () => {
     const conditions: SourceCondition[] = [];
-    const logs: string[] = [];
+    const { logger, messages } = memoryLogger();
     let frames = 0;
-    const src = new V4l2Source({ device: path!, width: 1280, height: 720, fps: 30, input: hdmi!, log: (l) => logs.push(l) });
+    const src = new V4l2Source({ device: path!, width: 1280, height: 720, fps: 30, input: hdmi!, logger });
     setVividControl(path!, 'DV Timings Signal Mode', SignalMode.locked, hdmi);
     src.start({ onFrame: () => frames++, onCondition: (c) => conditions.push(c) });
     const last = (): SourceCondition | undefined => conditions.at(-1);
@@ -45,14 +47,14 @@ describe.skipIf(skip)(titled('HDMI signal conditions (vivid dv_timings_signal_mo
     }
     expect(conditions).toEqual(['live', 'no-signal', 'no-sync', 'out-of-range', 'live']);
     // One log line per condition change (plus the mode line), nothing repeated.
-    expect(logs.filter((l) => /no signal|no sync|out of range/.test(l))).toHaveLength(3);
+    expect(messages().filter((l) => /no signal|no sync|out of range/.test(l))).toHaveLength(3);
   });
 
   it('starting without a signal reports no-signal (not an error) and goes live when it comes', async () => {
     setVividControl(path!, 'DV Timings Signal Mode', SignalMode.noSignal, hdmi);
     const conditions: SourceCondition[] = [];
     let frames = 0;
-    const src = new V4l2Source({ device: path!, width: 1280, height: 720, fps: 30, input: hdmi!, log: () => {} });
+    const src = new V4l2Source({ device: path!, width: 1280, height: 720, fps: 30, input: hdmi!, logger: silentLogger });
     src.start({ onFrame: () => frames++, onCondition: (c) => conditions.push(c) });
     try {
       await waitFor('no-signal', RECOVER_MS, () => conditions.length > 0);

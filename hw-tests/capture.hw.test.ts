@@ -6,12 +6,13 @@
  */
 import { closeSync, fstatSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
 import { CaptureDevice } from '../appliance/src/v4l2/v4l2-capture-device.js';
 import { MmapCaptureQueue } from '../appliance/src/v4l2/v4l2-buffer-queue.js';
 import { RAW_PIX_FMTS, rawFrameBytes, toI420 } from '../appliance/src/capture/v4l2-pixel-convert.js';
-import { i420Size, type RawFrame } from '../appliance/src/capture/raw-frame.js';
+import { i420Size, type RawFrame } from '../appliance/src/media/raw-frame.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { SourceCondition } from '../appliance/src/capture/frame-source.js';
+import type { SourceCondition } from '../appliance/src/media/source-condition.js';
 import { captureUnderTest, titled } from './hw-vivid.js';
 
 const target = captureUnderTest();
@@ -99,8 +100,8 @@ describe.skipIf(!target)(titled('capture in every raw format', target ? undefine
   it('V4l2Source delivers I420 frames numbered from 0 with rising capture times and reports live once', async () => {
     const frames: RawFrame[] = [];
     const conditions: SourceCondition[] = [];
-    const logs: string[] = [];
-    const src = new V4l2Source({ device: path, width: W, height: H, fps: 30, ...(target?.kind === 'vivid' ? { input: 0 } : {}), log: (l) => logs.push(l) });
+    const { logger, messages } = memoryLogger();
+    const src = new V4l2Source({ device: path, width: W, height: H, fps: 30, ...(target?.kind === 'vivid' ? { input: 0 } : {}), logger });
     src.start({ onFrame: (f) => frames.push(f), onCondition: (c) => conditions.push(c) });
     try {
       const t0 = Date.now();
@@ -110,14 +111,14 @@ describe.skipIf(!target)(titled('capture in every raw format', target ? undefine
     }
     expect(frames.length).toBeGreaterThanOrEqual(FRAMES);
     expect(conditions).toEqual(['live']);
-    expect(logs.filter((l) => l.includes('driver applied'))).toHaveLength(1);
+    expect(messages().filter((l) => l.includes('driver applied'))).toHaveLength(1);
     frames.forEach((f, i) => {
       expect(f.seq).toBe(i);
       expect(f.data.length).toBe(i420Size(f.width, f.height));
       if (i > 0) expect(f.captureTimeMs).toBeGreaterThan(frames[i - 1]!.captureTimeMs);
     });
     expect(Math.abs(frames.at(-1)!.captureTimeMs - Date.now())).toBeLessThan(5000);
-    console.log(`[hw] V4l2Source: ${logs.join(' | ')}`);
+    console.log(`[hw] V4l2Source: ${messages().join(' | ')}`);
   });
 });
 

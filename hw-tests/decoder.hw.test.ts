@@ -9,11 +9,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
+import { silentLogger } from '../appliance/src/system/logger.js';
+import type { RawFrame } from '../appliance/src/media/raw-frame.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
 import { V4l2M2mDecoder } from '../appliance/src/decode/v4l2-m2m-decoder.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
-import type { AccessUnit, EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
+import type { AccessUnit } from '../appliance/src/media/access-unit.js';
+import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
 import { vividNode, waitFor } from './hw-vivid.js';
 import { nodeNamed } from '../appliance/src/v4l2/v4l2-discovery.js';
@@ -42,7 +45,7 @@ if (skip) console.warn(`[hw-tests] decoder: ${skip}`);
 /** Captures n I420 frames from vivid at w×h. */
 async function captureFrames(n: number, w: number, h: number): Promise<RawFrame[]> {
   const frames: RawFrame[] = [];
-  const src = new V4l2Source({ device: vivid!, width: w, height: h, fps: 30, input: 0, pixelFormats: ['YU12'], log: () => {} });
+  const src = new V4l2Source({ device: vivid!, width: w, height: h, fps: 30, input: 0, pixelFormats: ['YU12'], logger: silentLogger });
   src.start({ onFrame: (f) => void (frames.length < n && frames.push(f)), onCondition: () => {} });
   try {
     await waitFor(`${n} vivid frames`, 30_000, () => frames.length >= n);
@@ -56,12 +59,12 @@ async function captureFrames(n: number, w: number, h: number): Promise<RawFrame[
 async function encodeAll(frames: readonly RawFrame[]): Promise<AccessUnit[]> {
   const units: AccessUnit[] = [];
   const settings: EncoderSettings = { width: frames[0]!.width, height: frames[0]!.height, fps: 30, bitrateBps: 1_000_000, keyframeInterval: 10 };
-  const logs: string[] = [];
-  const e = new V4l2M2mEncoder({ device: enc!, codec: 'fwht', settings, log: (l) => void logs.push(l) });
+  const { logger, messages } = memoryLogger();
+  const e = new V4l2M2mEncoder({ device: enc!, codec: 'fwht', settings, logger });
   e.start({ onAccessUnit: (au) => void units.push(au), onState: () => {} });
   for (const [i, f] of frames.entries()) {
     e.encode(f);
-    await waitFor(`unit ${i} of ${f.width}x${f.height} (encoder log: ${logs.join(' | ')})`, 10_000, () => units.length === i + 1);
+    await waitFor(`unit ${i} of ${f.width}x${f.height} (encoder log: ${messages().join(' | ')})`, 10_000, () => units.length === i + 1);
   }
   await e.stop();
   return units;
@@ -74,9 +77,9 @@ describe(skip ? `V4L2 M2M stateful decoder — ${skip}` : 'V4L2 M2M stateful dec
     const units = await encodeAll(frames);
     expect(units).toHaveLength(20);
     const out: RawFrame[] = [];
-    const logs: string[] = [];
+    const dlog = memoryLogger();
     const errors: string[] = [];
-    const d = V4l2M2mDecoder.open({ device: dec!, codec: 'fwht', width: 640, height: 480, onFrame: (f) => void out.push(f), onError: (r) => void errors.push(r), log: (l) => void logs.push(l) });
+    const d = V4l2M2mDecoder.open({ device: dec!, codec: 'fwht', width: 640, height: 480, onFrame: (f) => void out.push(f), onError: (r) => void errors.push(r), logger: dlog.logger });
     for (const [i, u] of units.entries()) {
       expect(d.decode(u.nalus[0]!, u.captureTimeMs, u.seq)).toBe(true);
       await waitFor(`decoded frame ${i}`, 10_000, () => out.length === i + 1 || errors.length > 0);
@@ -94,7 +97,7 @@ describe(skip ? `V4L2 M2M stateful decoder — ${skip}` : 'V4L2 M2M stateful dec
     for (const f of out) expect([f.width, f.height, f.data.length]).toEqual([640, 480, 640 * 480 * 1.5]);
     expect(Math.max(...lumaDiffs)).toBeLessThan(2);
     expect(Math.max(...mads)).toBeLessThan(8); // lossy, but the same picture (a wrong plane or stride gives tens)
-    expect(logs.some((l) => /stream is 640x480; decoding to YU12 640x480/.test(l))).toBe(true);
+    expect(dlog.messages().some((l) => /stream is 640x480; decoding to YU12 640x480/.test(l))).toBe(true);
   });
 
   it('a resolution change mid-stream (640x480 → 1280x720): CAPTURE drained to LAST and set up again', async (ctx) => {

@@ -13,13 +13,16 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
-import { captureClockMs, i420Size } from '../appliance/src/capture/raw-frame.js';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
+import type { RawFrame } from '../appliance/src/media/raw-frame.js';
+import { captureClockMs, i420Size } from '../appliance/src/media/raw-frame.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
-import type { AccessUnit, EncoderSettings, EncoderState } from '../appliance/src/encode/h264-encoder.js';
+import type { AccessUnit } from '../appliance/src/media/access-unit.js';
+import type { EncoderSettings, EncoderState } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder, type V4l2M2mEncoderOptions } from '../appliance/src/encode/v4l2-m2m-encoder.js';
-import { nalType, parseFwhtHeader } from '../appliance/src/encode/v4l2-m2m-encoder-units.js';
-import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';
+import { parseFwhtHeader } from '../appliance/src/encode/v4l2-m2m-encoder-units.js';
+import { nalType } from '../appliance/src/h264/annex-b.js';
+import { PixFmt } from '../appliance/src/v4l2/v4l2-fourcc.js';
 import { M2mDevice } from '../appliance/src/v4l2/m2m-device.js';
 
 /** /dev/videoN of the first node whose sysfs name matches, or undefined. */
@@ -54,9 +57,9 @@ function frame(seq: number, width: number, height: number): RawFrame {
 function harness(opts: V4l2M2mEncoderOptions) {
   const units: AccessUnit[] = [];
   const states: EncoderState[] = [];
-  const logs: string[] = [];
+  const { logger, messages } = memoryLogger();
   const waiters: (() => void)[] = [];
-  const enc = new V4l2M2mEncoder({ ...opts, log: (l) => logs.push(l) });
+  const enc = new V4l2M2mEncoder({ ...opts, logger });
   enc.start({
     onAccessUnit: (au) => {
       units.push(au);
@@ -72,7 +75,7 @@ function harness(opts: V4l2M2mEncoderOptions) {
     while (!cond() && Date.now() < deadline) await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(50)]);
     return cond();
   };
-  return { enc, units, states, logs, until };
+  return { enc, units, states, logs: messages, until };
 }
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
@@ -139,7 +142,7 @@ function fwhtSuite(planes: 'single' | 'multi'): void {
     // GOP_SIZE 10 reached vicodec: I-frames exactly at 0, 10, 20.
     expect(h.units.flatMap((u, i) => (u.keyframe ? [i] : []))).toEqual([0, 10, 20]);
     expect(h.enc.stats).toMatchObject({ framesIn: 30, accessUnits: 30, framesDropped: 0, unmatched: 0, lastDrain: 'last-flag', lastDrainSawEpipe: true });
-    expect(h.logs.some((l) => l.includes('has no V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME'))).toBe(true);
+    expect(h.logs().some((l) => l.includes('has no V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME'))).toBe(true);
     expect(h.states).toEqual(['running', 'stopped']);
     const ms = h.enc.stats.encodeMs;
     console.log(`[hw] vicodec ${planes}-planar 640x480 FWHT queue→dequeue: median ${median(ms).toFixed(1)} ms, max ${Math.max(...ms).toFixed(1)} ms over ${ms.length} frames${emulated ? ' (QEMU TCG)' : ''}`);
@@ -208,9 +211,13 @@ function fwhtSuite(planes: 'single' | 'multi'): void {
         got++;
         const p = b.planes[0]!;
         if (!firstCopy) firstCopy = Buffer.from(bufs[b.index]!.planes[0]!.subarray(0, p.bytesused));
+        const view = bufs[b.index]!.planes[0]!.subarray(0, p.bytesused);
         const ok = h.enc.encodeDmabuf({
           width: 640, height: 480, seq: got - 1, captureTimeMs: captureClockMs(),
+          data: view, // YU12 at bytesperline 640 is tightly packed I420
+          format: { fourcc: 'YU12', width: 640, height: 480, bytesperline: fmt.planes[0]!.bytesperline, sizeimage: fmt.planes[0]!.sizeimage },
           planes: [{ fd: fds[b.index]!, bytesused: p.bytesused, length: p.length }],
+          mapped: [view],
           release: () => cam.queue('capture', b.index),
         });
         if (ok) accepted++;

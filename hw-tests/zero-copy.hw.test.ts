@@ -12,15 +12,17 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { captureClockMs } from '../appliance/src/capture/raw-frame.js';
-import type { RawFrame } from '../appliance/src/capture/raw-frame.js';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
+import { captureClockMs } from '../appliance/src/media/raw-frame.js';
+import type { RawFrame } from '../appliance/src/media/raw-frame.js';
+import { isDmabufFrame } from '../appliance/src/media/dmabuf-frame.js';
 import { renderSlate } from '../appliance/src/capture/slate.js';
 import { V4l2Source } from '../appliance/src/capture/v4l2-source.js';
-import type { MappedFrameFilter } from '../appliance/src/capture/zero-copy-frame.js';
-import type { AccessUnit, EncoderSettings } from '../appliance/src/encode/h264-encoder.js';
+import type { AccessUnit } from '../appliance/src/media/access-unit.js';
+import type { EncoderSettings } from '../appliance/src/media/encoder-settings.js';
 import { V4l2M2mEncoder } from '../appliance/src/encode/v4l2-m2m-encoder.js';
-import { VideoPipeline, type FrameFilter } from '../appliance/src/pipeline/video-pipeline.js';
-import { PixFmt } from '../appliance/src/v4l2/m2m-abi.js';
+import { VideoPipeline, type FrameFilter, type MappedFrameFilter } from '../appliance/src/pipeline/video-pipeline.js';
+import { PixFmt } from '../appliance/src/v4l2/v4l2-fourcc.js';
 import { vividNode, waitFor } from './hw-vivid.js';
 
 const W = 640;
@@ -45,17 +47,16 @@ interface Rig {
   encoder: V4l2M2mEncoder;
   pipeline: VideoPipeline;
   units: AccessUnit[];
-  logs: string[];
+  logs: () => string[];
 }
 
 function rig(vivid: string, enc: string, opts: { rawFormat?: number; filter?: FrameFilter; mappedFilter?: MappedFrameFilter }): Rig {
-  const logs: string[] = [];
-  const log = (l: string): void => void logs.push(l);
+  const { logger, messages: logs } = memoryLogger();
   const units: AccessUnit[] = [];
   // vivid input 0 (webcam) at YU12: the capture bytes are tightly packed I420, so the copy
   // path's I420 and the capture buffer are the same bytes.
-  const source = new V4l2Source({ device: vivid, width: W, height: H, fps: 30, input: 0, pixelFormats: ['YU12'], log });
-  const encoder = new V4l2M2mEncoder({ device: enc, codec: 'fwht', settings, log, ...(opts.rawFormat ? { rawFormat: opts.rawFormat } : {}) });
+  const source = new V4l2Source({ device: vivid, width: W, height: H, fps: 30, input: 0, pixelFormats: ['YU12'], logger: logger.child({ c: 'capture' }) });
+  const encoder = new V4l2M2mEncoder({ device: enc, codec: 'fwht', settings, logger: logger.child({ c: 'encoder' }), ...(opts.rawFormat ? { rawFormat: opts.rawFormat } : {}) });
   const pipeline = new VideoPipeline({
     source,
     encoder,
@@ -63,7 +64,7 @@ function rig(vivid: string, enc: string, opts: { rawFormat?: number; filter?: Fr
     height: H,
     makeSlate: (condition, width, height, seq, timeMs) => ({ width, height, seq, captureTimeMs: timeMs, data: renderSlate(width, height, condition, { seq, timeMs }) }),
     publish: (au) => void units.push(au),
-    log,
+    logger: logger.child({ c: 'pipeline' }),
     ...(opts.filter ? { filter: opts.filter } : {}),
     ...(opts.mappedFilter ? { mappedFilter: opts.mappedFilter } : {}),
   });
@@ -116,7 +117,7 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
     const live = r.units.filter((u) => u.captureTimeMs >= first!.captureTimeMs);
     console.log(`[hw] zero copy: ${zc.loaned} frames loaned in ${secs.toFixed(1)} s (${(zc.loaned / secs).toFixed(1)} fps), ${st.framesIn} queued to the encoder by fd or copy, ${st.framesDropped} dropped (OUTPUT queue full), ${live.length} live units; encode median ${median(st.encodeMs).toFixed(1)} ms`);
 
-    expect(r.logs.some((l) => /imports YU12 640x480 capture buffers by DMABUF/.test(l))).toBe(true);
+    expect(r.logs().some((l) => /imports YU12 640x480 capture buffers by DMABUF/.test(l))).toBe(true);
     expect(zc.copied).toBe(0);
     expect(zc.released).toBe(zc.loaned); // every buffer came back
     expect(hookCalls).toBeGreaterThan(0);
@@ -148,7 +149,7 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
       await r.pipeline.stop();
     }
     expect(r.source.zeroCopyStats.loaned).toBe(0);
-    expect(r.logs.some((l) => /copies YU12 640x480 capture frames \(no DMABUF import: the encoder is configured for NV12\)/.test(l))).toBe(true);
+    expect(r.logs().some((l) => /copies YU12 640x480 capture frames \(no DMABUF import: the encoder is configured for NV12\)/.test(l))).toBe(true);
     expect(r.encoder.stats.unmatched).toBe(0);
   });
 
@@ -164,8 +165,8 @@ describe(skip ? `zero copy vivid → vicodec — ${skip}` : 'zero copy vivid →
     }
     expect(r.source.zeroCopyStats.loaned).toBe(0);
     expect(r.source.zeroCopyStats.copied).toBeGreaterThanOrEqual(20);
-    expect(seen.every((f) => !('dmabuf' in f) && f.data.length === W * H * 1.5)).toBe(true);
-    expect(r.logs.filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
+    expect(seen.every((f) => !isDmabufFrame(f) && f.data.length === W * H * 1.5)).toBe(true);
+    expect(r.logs().filter((l) => l.startsWith('PHI masking has no in-place hook'))).toHaveLength(1);
   });
 });
 

@@ -10,10 +10,11 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../appliance/src/app.js';
 import { pickHardware } from '../appliance/src/hardware/pick-hardware.js';
-import { canRender, drawText } from '../appliance/src/capture/bitmap-font.js';
+import { lumaInk } from '../appliance/src/capture/luma-plane.js';
+import { canRender, drawText } from '../appliance/src/font/text.js';
 import type { FrameSink, FrameSource } from '../appliance/src/capture/frame-source.js';
 import { stampReaderSource, writeStamp } from '../appliance/src/capture/frame-stamp.js';
-import { captureClockMs, i420Size } from '../appliance/src/capture/raw-frame.js';
+import { captureClockMs, i420Size } from '../appliance/src/media/raw-frame.js';
 import type { Config } from '../appliance/src/config/config.js';
 import { loopbackConfig } from './support/loopback-config.js';
 import { activePreset, resolveRects, type PixelRect } from '../appliance/src/mask/mask-presets.js';
@@ -58,7 +59,7 @@ class BannerSource implements FrameSource {
     };
     // The banner, inside test-banner's first rectangle (x 0.05..0.65, y 0.10..0.20).
     fill(0.06 * w, 0.105 * h, 0.64 * w, 0.195 * h, 60);
-    drawText(b, w, h, Math.round(0.07 * w), Math.round(0.12 * h), BANNER_TEXT, { scale: Math.max(1, Math.floor(w / 640)), value: 235 });
+    drawText(BANNER_TEXT, Math.round(0.07 * w), Math.round(0.12 * h), { scale: Math.max(1, Math.floor(w / 640)) }, lumaInk(b, w, h, 235));
     fill(0.5 * w, 0.16 * h, 0.63 * w, 0.19 * h, 235);
     // A second detail inside the small odd-sized rectangle (x 0.8003.., y 0.8507..).
     fill(0.805 * w, 0.855 * h, 0.895 * w, 0.895 * h, 235);

@@ -24,7 +24,7 @@ import { maskPreviewPicture } from './mask/mask-preview.js';
 import { VideoPipeline } from './pipeline/video-pipeline.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { StreamHub } from './stream/stream-hub.js';
-import type { Logger } from './system/logger.js';
+import type { Logger, ProcessLogger } from './system/logger.js';
 import { WeriftViewerFactory } from './webrtc/werift-viewer-factory.js';
 
 /** The built viewer page (npm run build:ui). */
@@ -32,7 +32,7 @@ export const webUiDir = join(dirname(fileURLToPath(import.meta.url)), '../../web
 
 export interface AppDeps {
   readonly config: Config;
-  readonly logger: Logger;
+  readonly logger: ProcessLogger;
   /** What the box runs on: main.ts gets it from pickHardware(); tests too, with fakes swapped in. */
   readonly hardware: Hardware;
   /** Called with every link the box issues (main prints it; tests open it). */
@@ -63,15 +63,16 @@ export function buildApp(deps: AppDeps): App {
   const { board, encoder, network } = hardware;
   const source = hardware.source.device;
   const display = hardware.display.device;
-  const events = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) };
-  const log = (line: string): void => logger.info(line);
+  // Each module logs under its component tag (one line per change, at its level).
+  const tag = (c: string): Logger => logger.child({ c });
 
   // Throws ConfigError for an unknown preset name. Every live frame is masked before encode().
-  const mask = new MaskFilter({ preset: activePreset(config.mask.preset), log });
+  const mask = new MaskFilter({ preset: activePreset(config.mask.preset), logger: tag('mask') });
   // Keyframe requests (a new viewer, a PLI) go straight to the encoder.
   const hub = new StreamHub({ viewerQueueFrames: config.webrtc.viewerQueueFrames, requestKeyframe: () => encoder.requestKeyframe() });
-  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log });
-  const sessions = new SessionManager({ policy: { linkTtlMs: config.session.linkTtlMs, maxViewers: config.session.maxViewers }, log: events });
+  const webrtcLog = tag('webrtc'); // webrtc/ still takes a line function (issue 11 splits that file)
+  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log: (line) => webrtcLog.info(line) });
+  const sessions = new SessionManager({ policy: { linkTtlMs: config.session.linkTtlMs, maxViewers: config.session.maxViewers }, log: tag('sessions') });
 
   // Hotspot mode opens the access point (fresh passphrase) when a session starts, inside
   // sessions.start(), and closes it when the session ends; clinic mode may serve HTTPS.
@@ -107,7 +108,7 @@ export function buildApp(deps: AppDeps): App {
     }),
     language: config.cart.language,
     limits: { ...defaultCartLimits, maxSessionMs: config.cart.maxSessionMs, noViewerMs: config.cart.noViewerMs },
-    log: events,
+    log: tag('cart'),
     wifi: network.wifi,
     configProblem: deps.configProblem,
   });
@@ -128,7 +129,7 @@ export function buildApp(deps: AppDeps): App {
     filter: mask.filter,
     mappedFilter: mask.mappedFilter,
     onCondition: (c) => cart.setSourceCondition(c),
-    log,
+    logger: tag('pipeline'),
   });
 
   const status = (): object => {

@@ -19,6 +19,7 @@ import { createLogger } from '../../appliance/src/system/logger.js';
 import type { ViewerFactory } from '../../appliance/src/webrtc/viewer-connection.js';
 import { WeriftViewerFactory, type WeriftViewerFactoryOptions } from '../../appliance/src/webrtc/werift-viewer-factory.js';
 import { webUiDir } from '../../appliance/src/app.js';
+import { silentLogger } from '../../appliance/src/system/logger.js';
 
 export interface HostileBoxOptions {
   /** Replaces the real werift factory (signalling-only tests). */
@@ -56,7 +57,7 @@ export function buildHostileBox(o: HostileBoxOptions = {}): HostileBox {
       ...size,
       makeSlate: (condition, width, height, seq, timeMs) => ({ width, height, seq, captureTimeMs: timeMs, data: renderSlate(width, height, condition, { seq, timeMs }) }),
       publish: (au) => hub.publish(au),
-      log: () => {},
+      logger: silentLogger,
     });
   }
   const viewers =

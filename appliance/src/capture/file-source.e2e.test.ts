@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileSource } from './file-source.js';
-import type { SourceCondition } from './frame-source.js';
-import type { RawFrame } from './raw-frame.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import type { RawFrame } from '../media/raw-frame.js';
 
 let dir = '';
 let clip = '';

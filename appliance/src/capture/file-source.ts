@@ -10,10 +10,13 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../encode/encoder-supervisor.js';
-import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
+import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../system/restart-backoff.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import { silentLogger, type Logger } from '../system/logger.js';
+import { ConditionReporter, plainConditionLine } from './condition-reporter.js';
 import { FrameSplitter } from './frame-splitter.js';
-import { captureClockMs, i420Size } from './raw-frame.js';
+import { captureClockMs, i420Size } from '../media/raw-frame.js';
 
 export interface FileSourceOptions {
   readonly path: string;
@@ -24,6 +27,8 @@ export interface FileSourceOptions {
   /** Default 'ffmpeg' from PATH (Debian package ffmpeg). */
   readonly ffmpegPath?: string;
   readonly backoff?: BackoffPolicy;
+  /** One line per condition change (tag it: child({ c: 'capture' })). */
+  readonly logger?: Logger;
 }
 
 /** The ffmpeg arguments that loop, scale, pace and emit raw I420 on stdout. */
@@ -44,7 +49,7 @@ export class FileSource implements FrameSource {
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private backoff: BackoffState = initialBackoffState;
-  private condition: SourceCondition | undefined;
+  private readonly conditions: ConditionReporter;
   private seq = 0;
   private running = false;
 
@@ -59,6 +64,7 @@ export class FileSource implements FrameSource {
     }
     if (!isFile) throw new Error(`not a regular file: ${path}; give --source a video file`);
     this.description = `looped file ${width}x${height}@${fps}`;
+    this.conditions = new ConditionReporter(options.logger ?? silentLogger, plainConditionLine(this.description));
     this.policy = options.backoff ?? defaultBackoff;
   }
 
@@ -91,9 +97,7 @@ export class FileSource implements FrameSource {
   }
 
   private setCondition(sink: FrameSink, c: SourceCondition, detail?: string): void {
-    if (c === this.condition) return;
-    this.condition = c;
-    sink.onCondition(c, detail);
+    this.conditions.report(sink, c, detail);
   }
 
   private spawnFfmpeg(sink: FrameSink): void {

@@ -1,19 +1,6 @@
-import type { RawFrame } from './raw-frame.js';
-
-/**
- * SourceCondition is the closed set of things that can be true of the signal, after
- * uStreamer: trouble with the picture is a state that lasts, not an exception.
- * While a source is not 'live' the pipeline sends the slate and keeps viewers connected.
- */
-export const SourceCondition = {
-  live: 'live',
-  noDevice: 'no-device',
-  noSignal: 'no-signal',
-  noSync: 'no-sync',
-  outOfRange: 'out-of-range',
-  error: 'error',
-} as const;
-export type SourceCondition = (typeof SourceCondition)[keyof typeof SourceCondition];
+import type { ZeroCopyTarget } from '../media/dmabuf-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import type { SourceCondition } from '../media/source-condition.js';
 
 /** FrameSink receives what a FrameSource produces. Calls are synchronous and cheap. */
 export interface FrameSink {
@@ -36,4 +23,14 @@ export interface FrameSource {
   start(sink: FrameSink): void;
   /** Stops producing and releases every resource; safe to call twice. */
   stop(): Promise<void>;
+}
+
+/** A FrameSource that can lend capture buffers as DmabufFrames once told where they go. */
+export interface ZeroCopySource extends FrameSource {
+  /** undefined turns zero copy off (the default): every frame is copied to I420. */
+  setZeroCopyTarget(target: ZeroCopyTarget | undefined): void;
+}
+
+export function isZeroCopySource(s: FrameSource): s is ZeroCopySource {
+  return typeof (s as Partial<ZeroCopySource>).setZeroCopyTarget === 'function';
 }

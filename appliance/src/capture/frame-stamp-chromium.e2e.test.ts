@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../test/support/chromium.js';
-import type { AccessUnit } from '../encode/h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
 import { SoftwareEncoder } from '../encode/software-encoder.js';
 import { stampReaderSource } from './frame-stamp.js';
 import { prepareTestPattern, renderTestPattern } from './test-pattern.js';

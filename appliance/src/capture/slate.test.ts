@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { canRender } from './bitmap-font.js';
-import { SourceCondition } from './frame-source.js';
+import { canRender } from '../font/text.js';
+import { SourceCondition } from '../media/source-condition.js';
 import { readStampFromRgba, stampBandHeight } from './frame-stamp.js';
-import { lineHeight, textWidth } from './bitmap-font.js';
+import { cellSize, textWidth } from '../font/text.js';
 import { renderSlate, slateLayout, slateText } from './slate.js';
 
 function lumaToRgba(y: Buffer, w: number, h: number): Uint8ClampedArray {
@@ -64,12 +64,12 @@ describe('renderSlate', () => {
         expect(lines.map((l) => l.text).join(' '), name).toBe([headline, hint].filter(Boolean).join(' '));
         for (const l of lines) {
           expect(l.x, `${name}: "${l.text}"`).toBeGreaterThanOrEqual(0);
-          expect(l.x + textWidth(l.text, l.scale), `${name}: "${l.text}"`).toBeLessThanOrEqual(w);
+          expect(l.x + textWidth(l.text, { scale: l.scale }), `${name}: "${l.text}"`).toBeLessThanOrEqual(w);
           expect(l.y, `${name}: "${l.text}"`).toBeGreaterThanOrEqual(band);
-          expect(l.y + lineHeight(l.scale), `${name}: "${l.text}"`).toBeLessThanOrEqual(h);
+          expect(l.y + cellSize({ scale: l.scale }).height, `${name}: "${l.text}"`).toBeLessThanOrEqual(h);
         }
         // Lines do not overlap, and the headline is never smaller than the hint.
-        for (let i = 1; i < lines.length; i++) expect(lines[i]!.y).toBeGreaterThanOrEqual(lines[i - 1]!.y + lineHeight(lines[i - 1]!.scale));
+        for (let i = 1; i < lines.length; i++) expect(lines[i]!.y).toBeGreaterThanOrEqual(lines[i - 1]!.y + cellSize({ scale: lines[i - 1]!.scale }).height);
         expect(lines[0]!.scale).toBeGreaterThanOrEqual(lines[lines.length - 1]!.scale);
       }
     });

@@ -4,10 +4,11 @@
  * It carries the frame stamp (frame-stamp.ts), so latency tools keep working on it.
  */
 import { wrapBalanced } from '../font/wrap-text.js';
-import { drawText, lineHeight, textWidth } from './bitmap-font.js';
-import type { SourceCondition } from './frame-source.js';
+import { cellSize, drawText, textWidth } from '../font/text.js';
+import { lumaInk } from './luma-plane.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import { stampBandHeight, writeStamp } from './frame-stamp.js';
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 /** What the slate says for each condition: a headline and what to do. */
 export const slateText: Readonly<Record<SourceCondition, readonly [string, string]>> = {
@@ -46,7 +47,7 @@ export interface SlateLine {
  * line; at scale 1 a text still too wide is wrapped at spaces into even lines.
  */
 function fitLines(text: string, room: number, maxScale: number): { scale: number; lines: string[] } {
-  for (let scale = maxScale; scale > 1; scale--) if (textWidth(text, scale) <= room) return { scale, lines: [text] };
+  for (let scale = maxScale; scale > 1; scale--) if (textWidth(text, { scale }) <= room) return { scale, lines: [text] };
   return { scale: 1, lines: wrapBalanced(text, Math.max(1, Math.floor(room / textWidth('M')))).lines };
 }
 
@@ -60,14 +61,14 @@ export function slateLayout(width: number, height: number, headline: string, hin
   const room = Math.floor(width * TEXT_FRACTION);
   const head = fitLines(headline, room, Math.max(1, Math.round(width / 480)));
   const sub = hint ? fitLines(hint, room, Math.max(1, Math.round(width / 800))) : { scale: 1, lines: [] };
-  const gap = lineHeight(head.scale) / 2;
-  const block = head.lines.length * lineHeight(head.scale) + (sub.lines.length ? gap + sub.lines.length * lineHeight(sub.scale) : 0);
+  const gap = cellSize({ scale: head.scale }).height / 2;
+  const block = head.lines.length * cellSize({ scale: head.scale }).height + (sub.lines.length ? gap + sub.lines.length * cellSize({ scale: sub.scale }).height : 0);
   let y = Math.max(stampBandHeight(width) + 2 * head.scale, Math.floor((height - block) / 2));
   const out: SlateLine[] = [];
   const place = (lines: readonly string[], scale: number, value: number): void => {
     for (const text of lines) {
-      out.push({ text, x: Math.floor((width - textWidth(text, scale)) / 2), y, scale, value });
-      y += lineHeight(scale);
+      out.push({ text, x: Math.floor((width - textWidth(text, { scale })) / 2), y, scale, value });
+      y += cellSize({ scale }).height;
     }
   };
   place(head.lines, head.scale, 235);
@@ -82,7 +83,7 @@ export function renderSlate(width: number, height: number, condition: SourceCond
   data.fill(BACKGROUND_Y, 0, width * height);
   const [headline, defaultHint] = slateText[condition];
   for (const line of slateLayout(width, height, headline, options.hint ?? defaultHint)) {
-    drawText(data, width, height, line.x, line.y, line.text, { scale: line.scale, value: line.value });
+    drawText(line.text, line.x, line.y, { scale: line.scale }, lumaInk(data, width, height, line.value));
   }
   writeStamp(data, width, height, { seq: options.seq, timeMs: options.timeMs });
   return data;

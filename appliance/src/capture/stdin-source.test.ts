@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { SourceCondition } from './frame-source.js';
-import type { RawFrame } from './raw-frame.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import type { RawFrame } from '../media/raw-frame.js';
 import { StdinSource } from './stdin-source.js';
 
 const W = 8, H = 4, SIZE = 48;

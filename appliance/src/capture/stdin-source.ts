@@ -6,39 +6,41 @@
  * 'no-signal' (the pipeline shows the slate). Frames are fresh Buffers (frame-splitter.ts).
  */
 import type { Readable } from 'node:stream';
-import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import { silentLogger, type Logger } from '../system/logger.js';
+import { ConditionReporter, plainConditionLine } from './condition-reporter.js';
 import { FrameSplitter } from './frame-splitter.js';
-import { captureClockMs, i420Size } from './raw-frame.js';
+import { captureClockMs, i420Size } from '../media/raw-frame.js';
 
 export interface StdinSourceOptions {
   readonly width: number;
   readonly height: number;
   /** Nominal rate, for the description only: the writer sets the pace. */
   readonly fps: number;
+  /** One line per condition change (tag it: child({ c: 'capture' })). */
+  readonly logger?: Logger;
 }
 
 export class StdinSource implements FrameSource {
   readonly kind = 'stdin';
   readonly description: string;
   private readonly splitter: FrameSplitter;
-  private condition: SourceCondition | undefined;
+  private readonly conditions: ConditionReporter;
   private seq = 0;
   private detach: (() => void) | undefined;
 
   constructor(private readonly options: StdinSourceOptions, private readonly input: Readable = process.stdin) {
     if (options.width % 2 || options.height % 2) throw new Error(`raw I420 input needs an even size (got ${options.width}x${options.height})`);
     this.description = `raw I420 ${options.width}x${options.height} on standard input`;
+    this.conditions = new ConditionReporter(options.logger ?? silentLogger, plainConditionLine(this.description));
     this.splitter = new FrameSplitter(i420Size(options.width, options.height));
   }
 
   start(sink: FrameSink): void {
     if (this.detach) return;
     const { width, height } = this.options;
-    const set = (c: SourceCondition, detail?: string): void => {
-      if (c === this.condition) return;
-      this.condition = c;
-      sink.onCondition(c, detail);
-    };
+    const set = (c: SourceCondition, detail?: string): void => this.conditions.report(sink, c, detail);
     const onData = (chunk: Buffer): void => {
       const now = captureClockMs();
       for (const f of this.splitter.push(chunk, now)) {

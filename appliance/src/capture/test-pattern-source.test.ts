@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RawFrame } from './raw-frame.js';
-import type { SourceCondition } from './frame-source.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import { TestPatternSource } from './test-pattern-source.js';
 
 const sources: TestPatternSource[] = [];

@@ -8,7 +8,7 @@
  * which V8 frees as external memory; measured cost is in the report / test output.
  * Pacing: absolute schedule (frame-schedule.ts); ticks missed during a stall are skipped.
  */
-import { captureClockMs } from './raw-frame.js';
+import { captureClockMs } from '../media/raw-frame.js';
 import type { FrameSink, FrameSource } from './frame-source.js';
 import { scheduleStep } from './frame-schedule.js';
 import { prepareTestPattern, renderTestPattern, type TestPatternLayout } from './test-pattern.js';

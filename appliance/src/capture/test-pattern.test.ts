@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readStampFromRgba, stampBandHeight } from './frame-stamp.js';
-import { lineHeight, textWidth } from './bitmap-font.js';
+import { cellSize, textWidth } from '../font/text.js';
 import { clockLineWidth, formatClock, prepareTestPattern, renderTestPattern, sweepX } from './test-pattern.js';
 
 /** I420 → RGBA with BT.601 limited range, like a browser would show it. */
@@ -85,10 +85,10 @@ describe('test pattern text fits', () => {
       const l = prepareTestPattern(w, h, 30);
       const labelScale = Math.max(1, Math.round(l.scale / 2));
       expect(clockLineWidth(l.scale)).toBeLessThanOrEqual(w);
-      expect(2 * l.scale + textWidth(`sonobox test pattern ${w}×${h}@30`, labelScale)).toBeLessThanOrEqual(w);
+      expect(2 * l.scale + textWidth(`sonobox test pattern ${w}×${h}@30`, { scale: labelScale })).toBeLessThanOrEqual(w);
       expect(l.clockTop).toBeGreaterThanOrEqual(stampBandHeight(w));
-      expect(l.clockTop + lineHeight(l.scale)).toBeLessThanOrEqual(l.labelTop);
-      expect(l.labelTop + lineHeight(labelScale)).toBeLessThanOrEqual(l.stripTop);
+      expect(l.clockTop + cellSize({ scale: l.scale }).height).toBeLessThanOrEqual(l.labelTop);
+      expect(l.labelTop + cellSize({ scale: labelScale }).height).toBeLessThanOrEqual(l.stripTop);
       expect(l.barsTop).toBeLessThan(h);
     });
   }

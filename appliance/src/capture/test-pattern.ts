@@ -12,9 +12,10 @@
  *   the rest   eight 75 % colour bars (BT.601 limited range)
  */
 import { randomFillSync } from 'node:crypto';
-import { drawText, fillRect, lineHeight, textWidth } from './bitmap-font.js';
+import { cellSize, drawText, textWidth } from '../font/text.js';
+import { fillRect, lumaInk } from './luma-plane.js';
 import { writeStamp, stampBandHeight } from './frame-stamp.js';
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 /** 75 % bars, BT.601 limited range: white, yellow, cyan, green, magenta, red, blue, black. */
 const BARS: ReadonlyArray<readonly [number, number, number]> = [
@@ -64,12 +65,12 @@ export function prepareTestPattern(width: number, height: number, fps: number, s
   const scale = clockScale(width);
   const band = stampBandHeight(width);
   const clockTop = band + 2 * scale;
-  const labelTop = clockTop + lineHeight(scale) + 2 * scale;
+  const labelTop = clockTop + cellSize({ scale }).height + 2 * scale;
   const labelScale = Math.max(1, Math.round(scale / 2));
-  const stripTop = even(labelTop + lineHeight(labelScale) + 2 * labelScale);
+  const stripTop = even(labelTop + cellSize({ scale: labelScale }).height + 2 * labelScale);
   const stripHeight = even(Math.max(2, Math.round(height / 6)));
   const barsTop = Math.min(height, stripTop + stripHeight);
-  drawText(background, width, height, 2 * scale, labelTop, `sonobox test pattern ${width}×${height}@${fps}`, { scale: labelScale, value: 180 });
+  drawText(`sonobox test pattern ${width}×${height}@${fps}`, 2 * scale, labelTop, { scale: labelScale }, lumaInk(background, width, height, 180));
   fillI420(background, width, height, 0, stripTop, width, stripHeight, [STRIP_Y, 128, 128]);
   for (let i = 0; i < BARS.length; i++) {
     const x0 = even((i * width) / BARS.length);
@@ -98,7 +99,7 @@ export function clockScale(width: number): number {
 
 /** Pixels the clock line covers from x = 0: left margin, clock, gap, counter. */
 export function clockLineWidth(scale: number): number {
-  return 2 * scale + textWidth('00:00:00.000', scale) + 4 * scale + textWidth('#000000', scale);
+  return 2 * scale + textWidth('00:00:00.000', { scale }) + 4 * scale + textWidth('#000000', { scale });
 }
 
 function even(n: number): number {
@@ -128,8 +129,13 @@ export function renderTestPattern(layout: TestPatternLayout, seq: number, captur
   layout.background.copy(data);
   const barWidth = even(Math.max(2, width / 40));
   fillRect(data, width, height, sweepX(width, barWidth, captureTimeMs), layout.stripTop, barWidth, layout.stripHeight, 235);
-  const x = drawText(data, width, height, 2 * scale, layout.clockTop, formatClock(captureTimeMs), { scale, background: 16 });
-  drawText(data, width, height, x + 4 * scale, layout.clockTop, `#${String(seq).padStart(6, '0')}`, { scale, background: 16 });
+  // White on black cells, so the clock and counter read over any content.
+  const onBlack = (text: string, at: number): number => {
+    fillRect(data, width, height, at, layout.clockTop, textWidth(text, { scale }), cellSize({ scale }).height, 16);
+    return drawText(text, at, layout.clockTop, { scale }, lumaInk(data, width, height));
+  };
+  const x = onBlack(formatClock(captureTimeMs), 2 * scale);
+  onBlack(`#${String(seq).padStart(6, '0')}`, x + 4 * scale);
   const sp = layout.speckle;
   if (sp) {
     // Rows are copied from a pre-made pool of noise at random offsets: to the encoder it

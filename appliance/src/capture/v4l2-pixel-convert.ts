@@ -10,7 +10,7 @@
  * interleaved plane uses stride). 4:2:2 → 4:2:0 averages the two chroma rows.
  * Width and height must be even.
  */
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 export type RawPixFmt = 'YUYV' | 'UYVY' | 'NV12' | 'NV21' | 'YU12';
 export const RAW_PIX_FMTS: readonly RawPixFmt[] = ['NV12', 'YUYV', 'UYVY', 'NV21', 'YU12'];

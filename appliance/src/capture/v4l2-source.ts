@@ -3,8 +3,8 @@
  *
  * Lifecycle, one async loop: find the device → open → (HDMI bridge: wait for DV timings
  * to lock) → negotiate a mode → map buffers → stream, converting each frame to I420 (raw
- * formats in process; MJPEG through the board's M2M decoder when it has one (mjpegDecoder,
- * decode/v4l2-m2m-decoder.ts), else an ffmpeg child, v4l2-mjpeg-decoder.ts). Any
+ * formats in process; MJPEG through decode/mjpeg-decoding.ts: the board's M2M decoder when
+ * it has one (mjpegDecoder), else an ffmpeg child). Any
  * trouble becomes a SourceCondition (logged once per change) and the loop goes back to
  * the start after a short wait, so it recovers by itself within ~retryMs of the device or
  * the signal returning:
@@ -12,9 +12,9 @@
  *   QUERY_DV_TIMINGS ENOLINK/ENOLCK/ERANGE → 'no-signal' / 'no-sync' / 'out-of-range'
  *   no frame for frameTimeoutMs      → 'no-signal' (UVC dongles just stop sending)
  *   anything else                    → 'error' with the reason, retried
- * Zero copy (zero-copy-frame.ts): once a ZeroCopyTarget is set (the pipeline does it when
- * the encoder can import DMABUF), every buffer is exported once per session (VIDIOC_EXPBUF)
- * and a raw frame the target accepts is emitted with `dmabuf` instead of an I420 copy; the
+ * Zero copy (media/dmabuf-frame.ts): once a ZeroCopyTarget is set (the pipeline's
+ * zero-copy-gate.ts), every buffer is exported once per session (VIDIOC_EXPBUF) and a raw
+ * frame the target accepts is lent as a DmabufFrame instead of an I420 copy; the
  * buffer goes back to the capture queue only when the receiver calls release(). Anything
  * else (MJPEG, a format or stride the encoder does not take, EXPBUF refused) is copied.
  * The device reappearing is detected by a bounded poll (existsSync + open every retryMs)
@@ -22,26 +22,22 @@
  * needs a second code path anyway for "node exists but device not ready yet".
  */
 import { existsSync } from 'node:fs';
-import type { FrameSink, FrameSource, SourceCondition } from './frame-source.js';
-import { captureClockMs, i420Size } from './raw-frame.js';
+import type { FrameSink, ZeroCopySource } from './frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import { i420Size } from '../media/raw-frame.js';
+import { wallClockOf } from '../v4l2/v4l2-timestamp.js';
 import { chooseMode, type ChosenMode } from './v4l2-mode.js';
 import { toI420, type RawPixFmt } from './v4l2-pixel-convert.js';
-import { MjpegDecoder } from './v4l2-mjpeg-decoder.js';
-import { V4l2M2mDecoder } from '../decode/v4l2-m2m-decoder.js';
-
-/** What the stream loop needs of an MJPEG decoder: ffmpeg's (MjpegDecoder) or the board's (V4l2M2mDecoder). */
-interface JpegDecoding {
-  /** Copies the JPEG; the picture comes back later through the decoder's callback. */
-  decode(jpeg: Buffer, captureTimeMs: number): unknown;
-  stop(): Promise<unknown>;
-}
+import { MjpegDecoding, type JpegDecoder } from '../decode/mjpeg-decoding.js';
 import { CaptureDevice, type ActiveFormat, type DvTimings } from '../v4l2/v4l2-capture-device.js';
 import { MmapCaptureQueue, type DequeuedBuffer } from '../v4l2/v4l2-buffer-queue.js';
 import { errnoOf } from '../v4l2/v4l2-binding.js';
 import { dvConditionFromErrno, errnoName, isDeviceGone } from '../v4l2/v4l2-errno.js';
 import { findCaptureDevice, type DiscoveryOptions } from '../v4l2/v4l2-discovery.js';
-import { closeSync } from 'node:fs';
-import type { DmabufHandle, MappedFormat, ZeroCopyFrame, ZeroCopySource, ZeroCopyTarget } from './zero-copy-frame.js';
+import type { MappedFormat, ZeroCopyTarget } from '../media/dmabuf-frame.js';
+import { BufferLoans } from './v4l2-buffer-loans.js';
+import { ConditionReporter } from './condition-reporter.js';
+import { silentLogger, type Logger } from '../system/logger.js';
 
 export interface V4l2SourceOptions {
   /** A device path, or 'auto': /dev/sonobox/capture, else a scanned UVC capture node. */
@@ -58,8 +54,8 @@ export interface V4l2SourceOptions {
   frameTimeoutMs?: number;
   /** Delay between attempts to find, open or lock onto the device. Default 250 ms. */
   retryMs?: number;
-  /** One line per condition change and one for the chosen mode; default console.log. */
-  log?: (line: string) => void;
+  /** One line per condition change and one for the chosen mode (tag it: child({ c: 'capture' })). */
+  logger?: Logger;
   /** ffmpeg for software MJPEG decoding; default 'ffmpeg' on PATH. */
   ffmpegPath?: string;
   /**
@@ -103,22 +99,26 @@ export class V4l2Source implements ZeroCopySource {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
-  private condition: SourceCondition | undefined;
+  private readonly conditions: ConditionReporter;
   private loggedMode = '';
   private seq = 0;
   private zeroCopy: ZeroCopyTarget | undefined;
-  private hwDecoderFailed = false;
+  private readonly mjpeg: MjpegDecoding;
   private zc = { loaned: 0, released: 0, copied: 0 };
   private readonly o: Required<Omit<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats' | 'mjpegDecoder'>> & Pick<V4l2SourceOptions, 'input' | 'discovery' | 'pixelFormats' | 'mjpegDecoder'>;
+  private readonly log: Logger;
 
   constructor(options: V4l2SourceOptions) {
-    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, log: (l) => console.log(l), ffmpegPath: 'ffmpeg', ...options };
+    this.o = { bufferCount: 4, frameTimeoutMs: 2000, retryMs: 250, logger: silentLogger, ffmpegPath: 'ffmpeg', ...options };
+    this.log = this.o.logger;
     this.description = `V4L2 capture ${options.device} ${options.width}x${options.height}@${options.fps}`;
+    this.mjpeg = new MjpegDecoding({ hardwareDevice: options.mjpegDecoder, ffmpegPath: this.o.ffmpegPath, logger: this.log });
+    this.conditions = new ConditionReporter(this.log, conditionLine);
   }
 
   /** The condition last reported to the sink (undefined before the first). */
   get currentCondition(): SourceCondition | undefined {
-    return this.condition;
+    return this.conditions.current;
   }
 
   /** Set before start(): buffers are exported when a session opens. */
@@ -174,7 +174,7 @@ export class V4l2Source implements ZeroCopySource {
       } finally {
         dev.close(); // before waiting: a vanished device must not stay referenced
       }
-      if (failed) await this.sleep(this.condition === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
+      if (failed) await this.sleep(this.conditions.current === 'error' ? this.o.retryMs * 4 : this.o.retryMs);
     }
   }
 
@@ -196,24 +196,16 @@ export class V4l2Source implements ZeroCopySource {
     dev.setFps(mode.fps ?? want.fps);
     this.logModeOnce(dev.path, mode, fmt);
 
-    let decoder: JpegDecoding | undefined;
+    let decoder: JpegDecoder | undefined;
     let decoderFailure: string | undefined;
     if (fmt.pixfmt === 'MJPG') {
-      decoder = this.openHardwareDecoder(fmt, (reason) => (decoderFailure = reason));
-      decoder ??= new MjpegDecoder(
-        fmt.width,
-        fmt.height,
-        (f) => this.deliver(fmt, f.data, f.tag),
-        (reason) => (decoderFailure = reason),
-        this.o.ffmpegPath,
-      );
+      decoder = this.mjpeg.open(fmt.width, fmt.height, (p) => this.deliver(fmt.pixfmt, p.width, p.height, p.data, p.captureTimeMs), (reason) => (decoderFailure = reason));
     }
     // Buffers on loan to the encoder (up to its OUTPUT depth, 3) must not starve capture.
     const zeroCopy = this.zeroCopy !== undefined && !decoder;
     const queue = MmapCaptureQueue.create(dev, zeroCopy ? Math.max(this.o.bufferCount, 6) : this.o.bufferCount);
-    const loans = zeroCopy ? new BufferLoans(queue, () => this.zc.released++) : undefined;
+    const loans = zeroCopy ? BufferLoans.export(queue, () => this.zc.released++, this.log) : undefined;
     try {
-      loans?.exportAll(this.o.log);
       queue.start();
       return await this.stream(dev, queue, fmt, input?.hasDvTimings === true, decoder, () => decoderFailure, loans);
     } finally {
@@ -224,58 +216,18 @@ export class V4l2Source implements ZeroCopySource {
     }
   }
 
-  /**
-   * The board's M2M MJPEG decoder (mjpegDecoder option), or undefined for ffmpeg. After it
-   * fails once (cannot open, or a device error while streaming) ffmpeg is used from then on,
-   * said once in the log: a flapping hardware path would cost more than software decoding.
-   */
-  private openHardwareDecoder(fmt: ActiveFormat, onFailure: (reason: string) => void): JpegDecoding | undefined {
-    const device = this.o.mjpegDecoder;
-    if (!device || this.hwDecoderFailed) return undefined;
-    try {
-      return V4l2M2mDecoder.open({
-        device,
-        codec: 'mjpeg',
-        width: fmt.width,
-        height: fmt.height,
-        log: this.o.log,
-        onFrame: (f) => {
-          this.setCondition('live', `${fmt.pixfmt} ${f.width}x${f.height}`);
-          this.sink?.onFrame({ width: f.width, height: f.height, data: f.data, captureTimeMs: f.captureTimeMs, seq: this.seq++ });
-        },
-        onError: (reason) => {
-          this.hwDecoderFailed = true;
-          this.o.log(`Hardware MJPEG decoder failed (${reason}); decoding with ffmpeg from now on`);
-          onFailure(reason);
-        },
-      });
-    } catch (e) {
-      this.hwDecoderFailed = true;
-      this.o.log(`Hardware MJPEG decoder ${device} unusable (${e instanceof Error ? e.message : String(e)}); decoding with ffmpeg`);
-      return undefined;
-    }
+  private deliver(pixfmt: string, width: number, height: number, data: Buffer, captureTimeMs: number): void {
+    this.setCondition('live', `${pixfmt} ${width}x${height}`);
+    this.sink?.onFrame({ width, height, data, captureTimeMs, seq: this.seq++ });
   }
 
-  private deliver(fmt: ActiveFormat, data: Buffer, captureTimeMs: number): void {
-    this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
-    this.sink?.onFrame({ width: fmt.width, height: fmt.height, data, captureTimeMs, seq: this.seq++ });
-  }
-
-  /** Emits buf without copying if the target takes this format; false = copy it instead. */
+  /** Lends buf as a DmabufFrame if the target takes this format; false = copy it instead. */
   private lend(fmt: ActiveFormat, buf: DequeuedBuffer, captureTimeMs: number, loans: BufferLoans): boolean {
-    const fd = loans.fd(buf.index);
-    const mapped: MappedFormat = { fourcc: fmt.pixfmt, width: fmt.width, height: fmt.height, bytesperline: fmt.bytesperline, sizeimage: fmt.sizeimage };
-    if (fd === undefined || !this.zeroCopy?.accepts(mapped)) return false;
+    const format: MappedFormat = { fourcc: fmt.pixfmt, width: fmt.width, height: fmt.height, bytesperline: fmt.bytesperline, sizeimage: fmt.sizeimage };
+    if (!loans.canLend(buf.index) || !this.zeroCopy?.accepts(format)) return false;
     this.setCondition('live', `${fmt.pixfmt} ${fmt.width}x${fmt.height}`);
-    const dmabuf: DmabufHandle = {
-      format: mapped,
-      planes: [{ fd, bytesused: buf.data.length, length: buf.length }],
-      mapped: [buf.data],
-      release: loans.lend(buf.index),
-    };
     this.zc.loaned++;
-    const convert = (): Buffer => toI420(fmt.pixfmt as RawPixFmt, buf.data, fmt.width, fmt.height, fmt.bytesperline, Buffer.allocUnsafe(i420Size(fmt.width, fmt.height)));
-    this.sink?.onFrame(new LoanedFrame(fmt.width, fmt.height, this.seq++, captureTimeMs, dmabuf, convert));
+    this.sink?.onFrame(loans.lend(format, buf, this.seq++, captureTimeMs));
     return true;
   }
 
@@ -304,7 +256,7 @@ export class V4l2Source implements ZeroCopySource {
     queue: MmapCaptureQueue,
     fmt: ActiveFormat,
     dv: boolean,
-    decoder: JpegDecoding | undefined,
+    decoder: JpegDecoder | undefined,
     decoderFailure: () => string | undefined,
     loans: BufferLoans | undefined,
   ): Promise<SessionEnd> {
@@ -360,7 +312,7 @@ export class V4l2Source implements ZeroCopySource {
         continue;
       }
       queue.requeue(buf.index);
-      this.deliver(fmt, data, captureTimeMs);
+      this.deliver(fmt.pixfmt, fmt.width, fmt.height, data, captureTimeMs);
     }
     return 'stopped';
   }
@@ -369,14 +321,11 @@ export class V4l2Source implements ZeroCopySource {
     const line = `Capture ${path}: ${mode.why}; driver applied ${fmt.pixfmt} ${fmt.width}x${fmt.height}`;
     if (line === this.loggedMode) return;
     this.loggedMode = line;
-    this.o.log(line);
+    this.log.info(line);
   }
 
   private setCondition(c: SourceCondition, detail: string): void {
-    if (c === this.condition) return;
-    this.condition = c;
-    this.o.log(conditionLine(c, detail));
-    this.sink?.onCondition(c, detail);
+    this.conditions.report(this.sink, c, detail);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -393,7 +342,7 @@ export class V4l2Source implements ZeroCopySource {
 }
 
 /** One log line per condition, saying what to do about it. Never contains picture content. */
-export function conditionLine(c: SourceCondition, detail: string): string {
+export function conditionLine(c: SourceCondition, detail = ''): string {
   switch (c) {
     case 'live':
       return `Capture live (${detail})`;
@@ -407,100 +356,5 @@ export function conditionLine(c: SourceCondition, detail: string): string {
       return `Capture signal is out of range (${detail}); sending the slate — set the scanner's video output to 1080p or 720p`;
     case 'error':
       return `Capture error (${detail}); retrying`;
-  }
-}
-
-/**
- * Pure: a buffer's timestamp (µs) as wall-clock ms on RawFrame's clock. Only a
- * CLOCK_MONOTONIC timestamp (V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC) can be converted; any other
- * kind, or one that is implausible (in the future, or older than 10 s), falls back to now.
- */
-export function wallClockOf(
-  timestampUs: number,
-  bufFlags: number,
-  monoNowUs: number = Number(process.hrtime.bigint() / 1000n),
-  wallNowMs: number = captureClockMs(),
-): number {
-  if ((bufFlags & TIMESTAMP_MASK) !== TIMESTAMP_MONOTONIC) return wallNowMs;
-  const ageMs = (monoNowUs - timestampUs) / 1000;
-  return ageMs >= 0 && ageMs < 10_000 ? wallNowMs - ageMs : wallNowMs;
-}
-const TIMESTAMP_MASK = 0xe000;
-const TIMESTAMP_MONOTONIC = 0x2000;
-
-/** A frame still in the capture buffer; `data` converts to I420 only if someone asks. */
-class LoanedFrame implements ZeroCopyFrame {
-  private cached: Buffer | undefined;
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    readonly seq: number,
-    readonly captureTimeMs: number,
-    readonly dmabuf: DmabufHandle,
-    private readonly convert: () => Buffer,
-  ) {}
-
-  get data(): Buffer {
-    this.cached ??= this.convert();
-    return this.cached;
-  }
-}
-
-/**
- * The exported fds of one session's capture buffers and which buffers are on loan. A
- * release after the session ended does nothing: the queue is gone (its memory lives on
- * until the importer drops it; the kernel refcounts DMABUFs).
- */
-class BufferLoans {
-  private readonly fds: (number | undefined)[] = [];
-  private readonly onLoan = new Set<number>();
-  private open = true;
-
-  constructor(
-    private readonly queue: MmapCaptureQueue,
-    private readonly onRelease: () => void,
-  ) {}
-
-  /** EXPBUF every buffer; a driver that refuses leaves the session on the copy path. */
-  exportAll(log: (line: string) => void): void {
-    for (let i = 0; i < this.queue.count; i++) {
-      try {
-        this.fds[i] = this.queue.exportDmabuf(i);
-      } catch (e) {
-        log(`Capture buffers cannot be exported as DMABUF (${e instanceof Error ? e.message : String(e)}); copying frames instead`);
-        this.closeFds();
-        return;
-      }
-    }
-  }
-
-  fd(index: number): number | undefined {
-    return this.fds[index];
-  }
-
-  /** Marks buffer `index` on loan; the returned function gives it back once. */
-  lend(index: number): () => void {
-    this.onLoan.add(index);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      this.onLoan.delete(index);
-      this.onRelease();
-      if (!this.open) return;
-      try {
-        this.queue.requeue(index);
-      } catch {
-        // the device went away; the session loop notices on its next DQBUF
-      }
-    };
-  }
-
-  endSession(): void {
-    this.open = false;
-  }
-
-  closeFds(): void {
-    for (const fd of this.fds.splice(0)) if (fd !== undefined) closeSync(fd);
   }
 }

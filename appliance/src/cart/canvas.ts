@@ -1,3 +1,5 @@
+import type { FillRect } from '../font/text.js';
+
 /**
  * Canvas is the off-screen picture every cart screen is drawn into: 8-bit RGBA, rows
  * packed (stride = width * 4). Displays convert it once to the panel's format and copy
@@ -41,6 +43,11 @@ export function fillRect(canvas: Canvas, x: number, y: number, w: number, h: num
   for (let y = y0 + 1; y < y1; y++) {
     d.copyWithin((y * canvas.width + x0) * 4, rowStart, rowStart + rowBytes);
   }
+}
+
+/** Text ink on the canvas (font/text.ts drawText): lit font pixels get `color`. */
+export function canvasInk(canvas: Canvas, color: Rgb): FillRect {
+  return (x, y, w, h) => fillRect(canvas, x, y, w, h, color);
 }
 
 /** Reads one pixel back as 0xRRGGBB (tests and the QR check use it). */

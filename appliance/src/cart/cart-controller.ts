@@ -1,4 +1,4 @@
-import type { SourceCondition } from '../capture/frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import type { ButtonAction } from './button.js';
 import type { CartEffect, CartEvent, CartLimits, CartState } from './cart-lifecycle.js';
 import { defaultCartLimits, idleCart, screenFor, transition } from './cart-lifecycle.js';
@@ -9,6 +9,7 @@ import type { Language } from './messages.js';
 import type { WifiJoin } from '../network/network-mode.js';
 import { withWifiJoin } from './join-wifi.js';
 import { renderScreen } from './screens.js';
+import type { Logger } from '../system/logger.js';
 
 export interface CartControllerOptions {
   readonly display: Display;
@@ -21,7 +22,7 @@ export interface CartControllerOptions {
   readonly now?: () => number;
   /** How often timeouts are checked and the elapsed time redrawn, ms. */
   readonly tickMs?: number;
-  readonly log?: { info(msg: string): void; warn(msg: string): void };
+  readonly log?: Pick<Logger, 'info' | 'warn'>;
   /** A settings-file problem to show while the cart is idle (config-file.ts problemSummary). */
   readonly configProblem?: string;
   /** Hotspot mode: show the WIFI: code before the link until the phone has joined. */

@@ -1,4 +1,4 @@
-import type { SourceCondition } from '../capture/frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 import type { EndReason, ScreenState } from './screens.js';
 
 /**

@@ -2,6 +2,7 @@ import { closeSync, constants, existsSync, openSync, readSync } from 'node:fs';
 import type { ButtonAction, PressTiming } from './button.js';
 import { defaultPressTiming, PressClassifier } from './button.js';
 import { EV_KEY, InputEventParser, keyCodes } from './evdev.js';
+import type { Logger } from '../system/logger.js';
 
 /**
  * Button is the cart's one control: it reports 'share' (short press) and 'end' (long
@@ -27,7 +28,7 @@ export interface EvdevButtonOptions {
   readonly timing?: PressTiming;
   /** How often to look for the device while it is missing, ms. */
   readonly retryMs?: number;
-  readonly log?: { info(msg: string): void; warn(msg: string): void };
+  readonly log?: Pick<Logger, 'info' | 'warn'>;
   /** Monotonic ms; injectable for tests. */
   readonly now?: () => number;
 }

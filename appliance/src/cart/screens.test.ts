@@ -11,6 +11,7 @@ import { languages } from './messages.js';
 import { canvasToPng, pngToCanvas } from './png-display.js';
 import type { ScreenState } from './screens.js';
 import { renderScreen, renderScreenDetailed } from './screens.js';
+import { cellSize } from '../font/text.js';
 
 // Regenerate the goldens after an intended change: UPDATE_GOLDEN=1 npx vitest run appliance/src/cart/screens.test.ts
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -127,6 +128,6 @@ describe('text never overflows its box', () => {
   it('headlines are readable at arm\'s length on a 320x240 panel (at least 16 px tall)', () => {
     const r = renderScreenDetailed(states.idle!, { width: 320, height: 240 }, 'fr');
     const title = r.texts[0]!;
-    expect(title.layout.style.font.height * title.layout.style.scale).toBeGreaterThanOrEqual(16);
+    expect(cellSize(title.layout.style).height).toBeGreaterThanOrEqual(16);
   });
 });

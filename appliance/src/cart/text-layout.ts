@@ -1,8 +1,7 @@
-import type { Canvas, Rgb } from './canvas.js';
-import type { TextStyle } from './bitmap-font.js';
-import { cellSize, drawText } from './bitmap-font.js';
 import { fonts } from '../font/bitmap-font.js';
+import { cellSize, drawText, type TextStyle } from '../font/text.js';
 import { wrapText } from '../font/wrap-text.js';
+import { canvasInk, type Canvas, type Rgb } from './canvas.js';
 
 /** A rectangle on the canvas, in pixels. */
 export interface Box {
@@ -54,7 +53,7 @@ export function candidateStyles(opts: FitOptions = {}): TextStyle[] {
 
 /** Gap between lines for a style: a quarter of a cell, at least one font pixel. */
 export function lineGapOf(style: TextStyle): number {
-  return Math.max(style.scale, Math.floor(cellSize(style).height / 4));
+  return Math.max(style.scale ?? 1, Math.floor(cellSize(style).height / 4));
 }
 
 function measure(style: TextStyle, lines: readonly string[]): { width: number; height: number } {
@@ -97,7 +96,7 @@ export function drawLayout(canvas: Canvas, layout: TextLayout, box: Box, color: 
   for (const line of layout.lines) {
     const w = chars(line) * cell.width;
     const x = align === 'center' ? box.x + Math.floor((box.width - w) / 2) : box.x;
-    drawText(canvas, line, x, y, layout.style, color);
+    drawText(line, x, y, layout.style, canvasInk(canvas, color));
     y += cell.height + layout.lineGap;
   }
 }

@@ -20,11 +20,13 @@
  * onFrame as tightly packed I420 copies (the CAPTURE buffer is requeued at once). Any
  * device error ends the decoder: onError(reason) once, then nothing; the owner reopens.
  */
-import type { RawFrame } from '../capture/raw-frame.js';
-import { InFlightFrames } from '../encode/v4l2-m2m-encoder-units.js';
-import { BufFlag, DecCmd, EventType, PixFmt, SRC_CH_RESOLUTION, fourccText } from '../v4l2/m2m-abi.js';
-import type { BufferInfo, PixFormat } from '../v4l2/m2m-abi.js';
-import { closeQuietly, M2mDevice, V4l2CallError, type MappedBuffer } from '../v4l2/m2m-device.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import { silentLogger, type Logger } from '../system/logger.js';
+import { closeQuietly, M2mDevice, type BufferInfo, type MappedBuffer, type PixFormat } from '../v4l2/m2m-device.js';
+import { ctrl, V4l2CallError, vd } from '../v4l2/v4l2-binding.js';
+import { Errno } from '../v4l2/v4l2-errno.js';
+import { PixFmt, fourccText } from '../v4l2/v4l2-fourcc.js';
+import { InFlightFrames } from '../v4l2/m2m-timestamps.js';
 import { pickRawFormat, rawLayout, readI420, type RawLayout } from '../v4l2/m2m-raw-layout.js';
 
 export type DecoderCodec = 'mjpeg' | 'fwht';
@@ -44,7 +46,7 @@ export interface V4l2M2mDecoderOptions {
   /** Called once when the decoder fails; it is closed by then. */
   readonly onError: (reason: string) => void;
   /** One line per notable step (format found, resolution change, drain); never picture content. */
-  readonly log?: (line: string) => void;
+  readonly logger?: Logger;
 }
 
 /** Lifecycle (dev-decoder.rst's states, collapsed): transitions in transition() only. */
@@ -93,7 +95,6 @@ export interface V4l2M2mDecoderStats {
   readonly decodeMs: readonly number[];
 }
 
-const MIN_BUFFERS_FOR_CAPTURE = 0x0098_0927; // V4L2_CID_MIN_BUFFERS_FOR_CAPTURE
 const now = (): number => performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -106,7 +107,7 @@ export class V4l2M2mDecoder {
   private visible = { width: 0, height: 0 };
   private readonly inflight = new InFlightFrames();
   private readonly queuedAt = new Map<bigint, number>();
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private counts = { framesIn: 0, framesOut: 0, dropped: 0, sourceChanges: 0 };
   private captureFormat: string | undefined;
   private lastDrain: DecoderDrain | undefined;
@@ -118,11 +119,11 @@ export class V4l2M2mDecoder {
     private readonly dev: M2mDevice,
     private readonly o: V4l2M2mDecoderOptions,
   ) {
-    this.log = o.log ?? (() => {});
+    this.log = o.logger ?? silentLogger;
     const n = dev.requestBuffers('output', o.outputBuffers ?? 4, 'mmap');
     this.out = dev.mapBuffers('output', n);
     this.freeOut = this.out.map((b) => b.index);
-    dev.subscribeEvent(EventType.sourceChange);
+    dev.subscribeEvent(vd.V4L2_EVENT_SOURCE_CHANGE);
     dev.streamOn('output');
     this.loop = this.pump();
   }
@@ -140,7 +141,7 @@ export class V4l2M2mDecoder {
         throw new Error(`${dev.path} (${dev.caps.card}) does not decode ${o.codec.toUpperCase()}; it takes ${dev.enumFormats('output').map(fourccText).join(', ') || 'nothing'}`);
       }
       dev.setFormat('output', { width: o.width, height: o.height, pixelformat: coded, sizeimage: o.codedBufferBytes ?? o.width * o.height * 2 });
-      o.log?.(`decoder ${dev.caps.card} (${dev.caps.driver}) on ${dev.path}: ${dev.planes}-planar, ${fourccText(coded)} ${o.width}x${o.height}`);
+      o.logger?.info(`decoder ${dev.caps.card} (${dev.caps.driver}) on ${dev.path}: ${dev.planes}-planar, ${fourccText(coded)} ${o.width}x${o.height}`);
       return new V4l2M2mDecoder(dev, o);
     } catch (e) {
       closeQuietly(dev);
@@ -170,7 +171,7 @@ export class V4l2M2mDecoder {
       const view = this.out[index]!.planes[0]!;
       if (coded.length > view.length) {
         this.freeOut.unshift(index);
-        this.log(`decoder: a ${coded.length}-byte frame does not fit the ${view.length}-byte OUTPUT buffer; dropped (raise codedBufferBytes)`);
+        this.log.warn(`decoder: a ${coded.length}-byte frame does not fit the ${view.length}-byte OUTPUT buffer; dropped (raise codedBufferBytes)`);
         return this.drop();
       }
       coded.copy(view);
@@ -198,7 +199,7 @@ export class V4l2M2mDecoder {
     if (capturing) {
       outcome = 'timeout';
       try {
-        this.dev.decoderCommand(DecCmd.stop);
+        this.dev.decoderCommand(vd.V4L2_DEC_CMD_STOP);
         const deadline = now() + timeoutMs;
         while (this.state === 'draining' && !this.sawEos && now() < deadline) {
           await this.dev.waitReadable(50);
@@ -207,7 +208,7 @@ export class V4l2M2mDecoder {
         if (this.state === 'stopped') outcome = 'last-flag';
         else if (this.sawEos) outcome = 'epipe';
       } catch (e) {
-        outcome = e instanceof V4l2CallError && e.errno === 25 ? 'unsupported' : 'error';
+        outcome = e instanceof V4l2CallError && e.errno === Errno.ENOTTY ? 'unsupported' : 'error';
       }
     }
     this.lastDrain = outcome;
@@ -241,31 +242,23 @@ export class V4l2M2mDecoder {
 
   private service(): void {
     for (let ev = this.dev.dequeueEvent(); ev; ev = this.dev.dequeueEvent()) {
-      if (ev.type === EventType.sourceChange && ev.changes & SRC_CH_RESOLUTION) {
+      if (ev.type === vd.V4L2_EVENT_SOURCE_CHANGE && ev.changes & vd.V4L2_EVENT_SRC_CH_RESOLUTION) {
         this.counts.sourceChanges++;
         if (this.state === 'awaiting-format') this.setupCapture();
         else this.state = transition(this.state, 'source-change'); // drain CAPTURE to LAST first
       }
     }
     if (this.layout) {
-      for (;;) {
-        const b = this.dev.dequeue('capture');
-        if (b === undefined) break;
-        if (b === 'eos') {
-          this.sawEos = true;
-          break;
-        }
-        if (this.onCaptureBuffer(b)) break;
-      }
+      if (this.dev.dequeueEach('capture', (b) => this.onCaptureBuffer(b))) this.sawEos = true;
     }
     this.reapOutput();
   }
 
   /** Returns true when the buffer carried LAST (no more CAPTURE buffers until set up again). */
   private onCaptureBuffer(b: BufferInfo): boolean {
-    const last = (b.flags & BufFlag.last) !== 0;
+    const last = (b.flags & vd.V4L2_BUF_FLAG_LAST) !== 0;
     const p = b.planes[0];
-    if (p && p.bytesused > 0 && !(b.flags & BufFlag.error) && this.layout) {
+    if (p && p.bytesused > 0 && !(b.flags & vd.V4L2_BUF_FLAG_ERROR) && this.layout) {
       const meta = this.inflight.take(b.timestampUs);
       const queuedAt = this.queuedAt.get(b.timestampUs);
       this.queuedAt.delete(b.timestampUs);
@@ -309,7 +302,7 @@ export class V4l2M2mDecoder {
     this.layout = rawLayout({ ...fmt, width: this.visible.width, height: this.visible.height });
     let min = 0;
     try {
-      min = this.dev.getControl(MIN_BUFFERS_FOR_CAPTURE);
+      min = this.dev.getControl(ctrl.V4L2_CID_MIN_BUFFERS_FOR_CAPTURE);
     } catch {
       /* optional control */
     }
@@ -318,7 +311,7 @@ export class V4l2M2mDecoder {
     for (const b of this.cap) this.dev.queue('capture', b.index);
     this.dev.streamOn('capture');
     this.captureFormat = `${fourccText(fmt.pixelformat)} ${fmt.width}x${fmt.height}`;
-    this.log(`decoder ${this.dev.caps.driver}: stream is ${found.width}x${found.height}; decoding to ${this.captureFormat}, ${n} CAPTURE buffers`);
+    this.log.info(`decoder ${this.dev.caps.driver}: stream is ${found.width}x${found.height}; decoding to ${this.captureFormat}, ${n} CAPTURE buffers`);
     this.state = transition(this.state, 'capture-ready');
   }
 

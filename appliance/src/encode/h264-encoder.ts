@@ -1,36 +1,13 @@
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { DmabufFrame, MappedFormat } from '../media/dmabuf-frame.js';
+import type { AccessUnit } from '../media/access-unit.js';
+import type { EncoderState } from '../media/encoder-settings.js';
+import type { LogLevel } from '../system/logger.js';
+import type { RawFrame } from '../media/raw-frame.js';
 
-/**
- * AccessUnit is one encoded picture: every NAL unit the encoder produced for it, in
- * order, without Annex-B start codes or length prefixes.
- */
-export interface AccessUnit {
-  readonly nalus: readonly Buffer[];
-  /** True when the unit holds an IDR slice (and, by our encoder settings, SPS and PPS before it). */
-  readonly keyframe: boolean;
-  /** Copied from the RawFrame it encodes (see RawFrame.captureTimeMs). */
-  readonly captureTimeMs: number;
-  /** Copied from the RawFrame it encodes. */
-  readonly seq: number;
+/** The level an encoder logs a state at: a restart is a warning (someone may have to look), the rest info. */
+export function encoderStateLevel(state: EncoderState): LogLevel {
+  return state === 'restarting' ? 'warn' : 'info';
 }
-
-/** What every encoder is asked to produce. Constrained Baseline, no B-frames, always. */
-export interface EncoderSettings {
-  readonly width: number;
-  readonly height: number;
-  readonly fps: number;
-  readonly bitrateBps: number;
-  /** Frames between periodic IDRs; IDRs on request come on top. */
-  readonly keyframeInterval: number;
-}
-
-export const EncoderState = {
-  running: 'running',
-  /** The encoder failed and is being restarted with back-off; viewers stay connected. */
-  restarting: 'restarting',
-  stopped: 'stopped',
-} as const;
-export type EncoderState = (typeof EncoderState)[keyof typeof EncoderState];
 
 export interface EncoderSink {
   /** Called as soon as the whole access unit is known: never one frame late. */
@@ -52,4 +29,17 @@ export interface H264Encoder {
   /** The next encoded picture will be an IDR preceded by SPS and PPS. */
   requestKeyframe(): void;
   stop(): Promise<void>;
+}
+
+/** An H264Encoder that can also import capture buffers by fd (V4l2M2mEncoder). */
+export interface ZeroCopyEncoder extends H264Encoder {
+  /** Whether a capture buffer in this layout can be queued as is (format, size, stride); cached per layout. */
+  acceptsDmabuf(format: MappedFormat): boolean;
+  /** encode() without a copy; the frame is released once the encoder no longer reads it. False if dropped. */
+  encodeDmabuf(frame: DmabufFrame): boolean;
+}
+
+export function isZeroCopyEncoder(e: H264Encoder): e is ZeroCopyEncoder {
+  const z = e as Partial<ZeroCopyEncoder>;
+  return typeof z.encodeDmabuf === 'function' && typeof z.acceptsDmabuf === 'function';
 }

@@ -10,7 +10,7 @@
  *   12 u32 seq  16 u32 NAL count  20 u32 0  24 f64 captureTimeMs
  *   payload: NAL units, each behind a 4-byte big-endian length (ISO 14496-15 framing).
  */
-import type { AccessUnit } from './h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
 
 export const FRAME_MAGIC = 0x31465853;
 export const AU_MAGIC = 0x31415853;

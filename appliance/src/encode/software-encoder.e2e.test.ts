@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { i420Size, type RawFrame } from '../capture/raw-frame.js';
+import { nalType } from '../h264/annex-b.js';
+import { i420Size, type RawFrame } from '../media/raw-frame.js';
 import { readStampFromRgba, writeStamp } from '../capture/frame-stamp.js';
 import { prepareTestPattern, renderTestPattern } from '../capture/test-pattern.js';
-import type { AccessUnit, EncoderSettings, EncoderState } from './h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
+import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
 import { SoftwareEncoder, type SoftwareEncoderOptions } from './software-encoder.js';
 
 const settings: EncoderSettings = { width: 1280, height: 720, fps: 30, bitrateBps: 4_000_000, keyframeInterval: 60 };
@@ -19,7 +21,6 @@ function frame(seq: number, width = 1280, height = 720): RawFrame {
   return { width, height, data, seq, captureTimeMs };
 }
 
-const nalType = (n: Buffer): number => n[0]! & 0x1f;
 
 /** slice_type of a coded slice (ITU-T H.264 §7.3.3): two ue(v) after the NAL header. */
 function sliceType(nal: Buffer): number {

@@ -7,7 +7,7 @@
  * - One frame in gives exactly one AccessUnit out, in order, seq and captureTimeMs copied.
  * - requestKeyframe() makes the next frame written an IDR (SPS + PPS + IDR slice).
  * - The helper dying unexpectedly → state 'restarting', restart with back-off
- *   (encoder-supervisor.ts), then 'running'; the first unit after a restart is an IDR.
+ *   (system/restart-backoff.ts), then 'running'; the first unit after a restart is an IDR.
  * - A frame of a different size restarts the helper with the new size (no state change).
  * - The frame's Buffer is handed to the pipe: the source must not mutate it afterwards.
  */
@@ -15,10 +15,12 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { RawFrame } from '../capture/raw-frame.js';
-import { i420Size } from '../capture/raw-frame.js';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from './encoder-supervisor.js';
-import type { EncoderSettings, EncoderSink, EncoderState, H264Encoder } from './h264-encoder.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
+import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../system/restart-backoff.js';
+import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
+import { silentLogger, type Logger } from '../system/logger.js';
+import { encoderStateLevel, type EncoderSink, type H264Encoder } from './h264-encoder.js';
 import { AccessUnitReader, frameHeader } from './software-encoder-protocol.js';
 
 /** Where `npm run build:native` puts the helper, resolved from this file, not the cwd. */
@@ -37,8 +39,8 @@ export interface SoftwareEncoderOptions {
   /** Override of the helper path (tests). */
   readonly helperPath?: string;
   readonly backoff?: BackoffPolicy;
-  /** One line per state change or failure; never given frame content. */
-  readonly log?: (line: string) => void;
+  /** One line per state change or failure (tag it: child({ c: 'encoder' })); never given frame content. */
+  readonly logger?: Logger;
 }
 
 export interface SoftwareEncoderStats {
@@ -56,7 +58,7 @@ export class SoftwareEncoder implements H264Encoder {
   private readonly helperPath: string;
   private readonly maxInFlight: number;
   private readonly policy: BackoffPolicy;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private sink: EncoderSink | undefined;
   private child: Child | undefined;
   private childStartedAt = 0;
@@ -74,7 +76,7 @@ export class SoftwareEncoder implements H264Encoder {
     this.helperPath = options.helperPath ?? x264PipePath;
     this.maxInFlight = Math.max(1, options.maxFramesInFlight ?? 1);
     this.policy = options.backoff ?? defaultBackoff;
-    this.log = options.log ?? (() => {});
+    this.log = options.logger ?? silentLogger;
   }
 
   get stats(): SoftwareEncoderStats {
@@ -100,7 +102,7 @@ export class SoftwareEncoder implements H264Encoder {
     if (this.state !== 'running') return this.drop();
     if (frame.width !== this.settings.width || frame.height !== this.settings.height) {
       this.settings = { ...this.settings, width: frame.width, height: frame.height };
-      this.log(`x264: picture size is now ${frame.width}x${frame.height}; restarting the encoder`);
+      this.log.info(`x264: picture size is now ${frame.width}x${frame.height}; restarting the encoder`);
       this.killHelper();
       this.spawnHelper();
     }
@@ -146,7 +148,7 @@ export class SoftwareEncoder implements H264Encoder {
 
   private setState(state: EncoderState, detail?: string): void {
     this.state = state;
-    this.log(`x264: ${state}${detail ? ` (${detail})` : ''}`);
+    this.log[encoderStateLevel(state)](`x264: ${state}${detail ? ` (${detail})` : ''}`);
     this.sink?.onState(state, detail);
   }
 

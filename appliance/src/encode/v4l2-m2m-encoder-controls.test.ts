@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Cid, H264LevelCode, type ControlInfo } from '../v4l2/m2m-abi.js';
-import { h264Level, planControls, resolveControls } from './v4l2-m2m-encoder-controls.js';
+import type { ControlInfo } from '../v4l2/m2m-device.js';
+import { ctrl as cid } from '../v4l2/v4l2-binding.js';
+import { h264Level, h264LevelCode, planControls, resolveControls } from './v4l2-m2m-encoder-controls.js';
 
 describe('h264Level (Table A-1, floor 4.0)', () => {
   it.each([
@@ -19,16 +20,21 @@ describe('h264Level (Table A-1, floor 4.0)', () => {
 
 const settings = { width: 1920, height: 1080, fps: 60, bitrateBps: 6_000_000, keyframeInterval: 60 };
 
+describe('h264LevelCode: Table A-1 level → enum v4l2_mpeg_video_h264_level', () => {
+  it.each([['1.0', 0], ['1b', 1], ['3.1', 9], ['4.0', 11], ['4.2', 13], ['5.2', 16]] as const)('%s → %i', (level, code) => expect(h264LevelCode(level)).toBe(code));
+  it('refuses a level that does not exist', () => expect(() => h264LevelCode('4.7')).toThrow(/no V4L2 menu entry/));
+});
+
 describe('planControls', () => {
   it('H.264: CBR, Constrained Baseline, level, I-period, repeated headers, QP bounds, no B-frames', () => {
     const plan = Object.fromEntries(planControls('h264', settings).map((c) => [c.name.replace('V4L2_CID_MPEG_VIDEO_', ''), c.value]));
     expect(plan).toEqual({
-      B_FRAMES: 0, BITRATE_MODE: 1, BITRATE: 6_000_000, H264_PROFILE: 1, H264_LEVEL: H264LevelCode['4.2'],
+      B_FRAMES: 0, BITRATE_MODE: 1, BITRATE: 6_000_000, H264_PROFILE: 1, H264_LEVEL: 13, // V4L2_MPEG_VIDEO_H264_LEVEL_4_2
       H264_I_PERIOD: 60, GOP_SIZE: 60, REPEAT_SEQ_HEADER: 1, PREPEND_SPSPPS_TO_IDR: 1, H264_MIN_QP: 16, H264_MAX_QP: 32,
     });
   });
   it('FWHT (vicodec): the GOP size only', () => {
-    expect(planControls('fwht', settings)).toEqual([{ id: Cid.gopSize, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: 60 }]);
+    expect(planControls('fwht', settings)).toEqual([{ id: cid.V4L2_CID_MPEG_VIDEO_GOP_SIZE, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: 60 }]);
   });
 });
 
@@ -36,11 +42,11 @@ const ctrl = (id: number, minimum: number, maximum: number): ControlInfo => ({ i
 /** Driver control sets as their sources register them. */
 const drivers: Record<string, ControlInfo[]> = {
   // drivers/media/test-drivers/vicodec: GOP 1..16, FWHT QPs, no H.264 controls.
-  vicodec: [ctrl(Cid.gopSize, 1, 16), ctrl(Cid.fwhtIFrameQp, 1, 31), ctrl(Cid.fwhtPFrameQp, 1, 31)],
+  vicodec: [ctrl(cid.V4L2_CID_MPEG_VIDEO_GOP_SIZE, 1, 16), ctrl(cid.V4L2_CID_FWHT_I_FRAME_QP, 1, 31), ctrl(cid.V4L2_CID_FWHT_P_FRAME_QP, 1, 31)],
   // bcm2835-codec (Raspberry Pi kernel): no GOP_SIZE, no PREPEND_SPSPPS_TO_IDR.
   'bcm2835-codec': [
-    ctrl(Cid.bitrateMode, 0, 1), ctrl(Cid.bitrate, 25_000, 25_000_000), ctrl(Cid.repeatSeqHeader, 0, 1), ctrl(Cid.h264IPeriod, 0, 0x7fffffff),
-    ctrl(Cid.h264Level, 0, 15), ctrl(Cid.h264Profile, 0, 4), ctrl(Cid.h264MinQp, 0, 51), ctrl(Cid.h264MaxQp, 0, 51), ctrl(Cid.forceKeyFrame, 0, 0), ctrl(Cid.bFrames, 0, 0),
+    ctrl(cid.V4L2_CID_MPEG_VIDEO_BITRATE_MODE, 0, 1), ctrl(cid.V4L2_CID_MPEG_VIDEO_BITRATE, 25_000, 25_000_000), ctrl(cid.V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER, 0, 1), ctrl(cid.V4L2_CID_MPEG_VIDEO_H264_I_PERIOD, 0, 0x7fffffff),
+    ctrl(cid.V4L2_CID_MPEG_VIDEO_H264_LEVEL, 0, 15), ctrl(cid.V4L2_CID_MPEG_VIDEO_H264_PROFILE, 0, 4), ctrl(cid.V4L2_CID_MPEG_VIDEO_H264_MIN_QP, 0, 51), ctrl(cid.V4L2_CID_MPEG_VIDEO_H264_MAX_QP, 0, 51), ctrl(cid.V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 0, 0), ctrl(cid.V4L2_CID_MPEG_VIDEO_B_FRAMES, 0, 0),
   ],
 };
 const lookup = (name: string) => (id: number) => drivers[name]!.find((c) => c.id === id);
@@ -48,7 +54,7 @@ const lookup = (name: string) => (id: number) => drivers[name]!.find((c) => c.id
 describe('resolveControls', () => {
   it('vicodec: GOP clamped to its 1..16, with a note', () => {
     const d = resolveControls(planControls('fwht', settings), lookup('vicodec'), 'vicodec');
-    expect(d.apply).toEqual([{ id: Cid.gopSize, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: 16 }]);
+    expect(d.apply).toEqual([{ id: cid.V4L2_CID_MPEG_VIDEO_GOP_SIZE, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: 16 }]);
     expect(d.notes).toEqual(['vicodec limits V4L2_CID_MPEG_VIDEO_GOP_SIZE to 1..16; using 16 instead of 60']);
   });
   it('vicodec asked for H.264 controls: every one skipped with one line each', () => {

@@ -9,18 +9,32 @@
  * The FWHT set (vicodec, for the emulated tests) is the same flow with the only control
  * vicodec has that means the same thing: the GOP size.
  */
-import { BitrateMode, Cid, H264LevelCode, H264Profile } from '../v4l2/m2m-abi.js';
-import type { ControlInfo } from '../v4l2/m2m-abi.js';
-import type { EncoderSettings } from './h264-encoder.js';
+import type { ControlInfo } from '../v4l2/m2m-device.js';
+import { ctrl } from '../v4l2/v4l2-binding.js';
+import type { EncoderSettings } from '../media/encoder-settings.js';
 
 /** The coded format the CAPTURE queue produces. */
 export type M2mCodec = 'h264' | 'fwht';
 
+/** A control's macro name in v4l2-controls.h, as libv4l2-ts exports it. */
+export type CidName = keyof typeof ctrl & `V4L2_CID_${string}`;
+
 export interface PlannedControl {
+  /** Its id, ctrl[name]. */
   readonly id: number;
   /** The macro name from v4l2-controls.h, for the log. */
-  readonly name: string;
+  readonly name: CidName;
   readonly value: number;
+}
+
+const control = (name: CidName, value: number): PlannedControl => ({ id: ctrl[name] as number, name, value });
+
+/** enum v4l2_mpeg_video_h264_level for a level of Table A-1 ('4.0' → V4L2_MPEG_VIDEO_H264_LEVEL_4_0). */
+export function h264LevelCode(level: string): number {
+  const key = `V4L2_MPEG_VIDEO_H264_LEVEL_${level.toUpperCase().replace('.', '_')}` as keyof typeof ctrl.v4l2_mpeg_video_h264_level;
+  const code = ctrl.v4l2_mpeg_video_h264_level[key];
+  if (code === undefined) throw new Error(`no V4L2 menu entry for H.264 level ${level}`);
+  return code;
 }
 
 /**
@@ -52,20 +66,20 @@ export function h264Level(width: number, height: number, fps: number, bitrateBps
 /** The controls we want for a codec and settings, in the order they are set. */
 export function planControls(codec: M2mCodec, s: EncoderSettings): PlannedControl[] {
   const gop = Math.max(1, Math.round(s.keyframeInterval));
-  if (codec === 'fwht') return [{ id: Cid.gopSize, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: gop }];
+  if (codec === 'fwht') return [control('V4L2_CID_MPEG_VIDEO_GOP_SIZE', gop)];
   const level = h264Level(s.width, s.height, s.fps, s.bitrateBps);
   return [
-    { id: Cid.bFrames, name: 'V4L2_CID_MPEG_VIDEO_B_FRAMES', value: 0 },
-    { id: Cid.bitrateMode, name: 'V4L2_CID_MPEG_VIDEO_BITRATE_MODE', value: BitrateMode.cbr },
-    { id: Cid.bitrate, name: 'V4L2_CID_MPEG_VIDEO_BITRATE', value: s.bitrateBps },
-    { id: Cid.h264Profile, name: 'V4L2_CID_MPEG_VIDEO_H264_PROFILE', value: H264Profile.constrainedBaseline },
-    { id: Cid.h264Level, name: 'V4L2_CID_MPEG_VIDEO_H264_LEVEL', value: H264LevelCode[level]! },
-    { id: Cid.h264IPeriod, name: 'V4L2_CID_MPEG_VIDEO_H264_I_PERIOD', value: gop },
-    { id: Cid.gopSize, name: 'V4L2_CID_MPEG_VIDEO_GOP_SIZE', value: gop },
-    { id: Cid.repeatSeqHeader, name: 'V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER', value: 1 },
-    { id: Cid.prependSpsPpsToIdr, name: 'V4L2_CID_MPEG_VIDEO_PREPEND_SPSPPS_TO_IDR', value: 1 },
-    { id: Cid.h264MinQp, name: 'V4L2_CID_MPEG_VIDEO_H264_MIN_QP', value: 16 },
-    { id: Cid.h264MaxQp, name: 'V4L2_CID_MPEG_VIDEO_H264_MAX_QP', value: 32 },
+    control('V4L2_CID_MPEG_VIDEO_B_FRAMES', 0),
+    control('V4L2_CID_MPEG_VIDEO_BITRATE_MODE', ctrl.v4l2_mpeg_video_bitrate_mode.V4L2_MPEG_VIDEO_BITRATE_MODE_CBR),
+    control('V4L2_CID_MPEG_VIDEO_BITRATE', s.bitrateBps),
+    control('V4L2_CID_MPEG_VIDEO_H264_PROFILE', ctrl.v4l2_mpeg_video_h264_profile.V4L2_MPEG_VIDEO_H264_PROFILE_CONSTRAINED_BASELINE),
+    control('V4L2_CID_MPEG_VIDEO_H264_LEVEL', h264LevelCode(level)),
+    control('V4L2_CID_MPEG_VIDEO_H264_I_PERIOD', gop),
+    control('V4L2_CID_MPEG_VIDEO_GOP_SIZE', gop),
+    control('V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER', 1),
+    control('V4L2_CID_MPEG_VIDEO_PREPEND_SPSPPS_TO_IDR', 1),
+    control('V4L2_CID_MPEG_VIDEO_H264_MIN_QP', 16),
+    control('V4L2_CID_MPEG_VIDEO_H264_MAX_QP', 32),
   ];
 }
 

@@ -1,27 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InFlightFrames, classifyPayload, parseFwhtHeader, splitAnnexB, toAccessUnit } from './v4l2-m2m-encoder-units.js';
+import { classifyPayload, parseFwhtHeader, toAccessUnit } from './v4l2-m2m-encoder-units.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 // SPS (67 …), PPS (68 …), IDR slice (65 …) as an encoder writes them: 4-byte start codes, then a 3-byte one.
 const idrAu = hex('00000001 6742c01f 00000001 68ce3c80 000001 65888400 ff');
 const pSlice = hex('00000001 419a0020');
-
-describe('splitAnnexB', () => {
-  it.each([
-    ['SPS+PPS+IDR, mixed start codes', idrAu, ['6742c01f', '68ce3c80', '65888400ff']],
-    ['one P slice', pSlice, ['419a0020']],
-    ['trailing zero bytes dropped', hex('00000001 419a00 0000'), ['419a']],
-    ['no start code: nothing', hex('419a0020'), []],
-    ['empty', Buffer.alloc(0), []],
-  ])('%s', (_n, input, want) => expect(splitAnnexB(input).map((b) => b.toString('hex'))).toEqual(want));
-
-  it('copies out of the driver buffer', () => {
-    const src = Buffer.from(pSlice);
-    const [nal] = splitAnnexB(src);
-    src.fill(0);
-    expect(nal!.toString('hex')).toBe('419a0020');
-  });
-});
 
 /** A vicodec FWHT header: magic, version 3, 640x480, flags, colorspace…quantization, size. */
 function fwht(iFrame: boolean): Buffer {
@@ -55,19 +38,6 @@ describe('FWHT header and access units', () => {
   it('empty payload → no unit', () => expect(toAccessUnit('fwht', Buffer.alloc(0), { seq: 0, captureTimeMs: 0 })).toBeUndefined());
 });
 
-describe('InFlightFrames: timestamps tie CAPTURE buffers to frames', () => {
-  it('stamps in µs, looks up once, nudges collisions by 1 µs', () => {
-    const f = new InFlightFrames();
-    const a = f.add({ seq: 1, captureTimeMs: 1_700_000_000_123.4567 });
-    const b = f.add({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
-    expect(a).toBe(1_700_000_000_123_457n);
-    expect(b).toBe(a + 1n);
-    expect(f.take(b)).toEqual({ seq: 2, captureTimeMs: 1_700_000_000_123.4567 });
-    expect(f.take(b)).toBeUndefined();
-    expect(f.size).toBe(1);
-  });
-});
-
 describe('classifyPayload: headers-only buffers are held for the next picture', () => {
   it.each([
     ['SPS+PPS alone (bcm2835-codec before the first IDR)', hex('00000001 6742c01f 00000001 68ce3c80'), 'headers'],
@@ -81,6 +51,12 @@ describe('classifyPayload: headers-only buffers are held for the next picture', 
     const au = toAccessUnit('h264', hex('00000001 65888400'), { seq: 0, captureTimeMs: 0 }, held);
     expect(au!.nalus.map((n) => n[0])).toEqual([0x67, 0x68, 0x65]);
     expect(au!.keyframe).toBe(true);
+  });
+  it('copies the NAL units out of the driver buffer (it is requeued at once)', () => {
+    const src = Buffer.from(idrAu);
+    const { nalus } = classifyPayload('h264', src);
+    src.fill(0);
+    expect(nalus.map((n) => n.toString('hex'))).toEqual(['6742c01f', '68ce3c80', '65888400ff']);
   });
   it('a headers-only buffer is no unit on its own', () => {
     expect(toAccessUnit('h264', hex('00000001 6742c01f'), { seq: 0, captureTimeMs: 0 })).toBeUndefined();

@@ -1,42 +1,10 @@
 /**
- * From one dequeued CAPTURE buffer to one AccessUnit, and the timestamp bookkeeping that
- * ties it to the RawFrame it encodes. Pure: no I/O.
- *
- * Matching frames to output: the stateful codec interface copies the OUTPUT buffer's
- * timestamp to the CAPTURE buffer that encodes it (V4L2_BUF_FLAG_TIMESTAMP_COPY). We
- * stamp each OUTPUT buffer with the frame's capture time in whole microseconds (drivers
- * such as bcm2835-codec carry it as a µs PTS, so nothing finer survives) and look the
- * frame up by it; two frames landing on the same µs are nudged apart by 1 µs.
+ * From one dequeued CAPTURE buffer to one AccessUnit. Pure: no I/O. Which RawFrame a
+ * buffer encodes is found by its timestamp (v4l2/m2m-timestamps.ts).
  */
-import type { AccessUnit } from './h264-encoder.js';
+import { isIdr, isSlice, splitAnnexB } from '../h264/annex-b.js';
+import type { AccessUnit } from '../media/access-unit.js';
 import type { M2mCodec } from './v4l2-m2m-encoder-controls.js';
-
-/**
- * Splits an Annex-B byte stream (ITU-T H.264 Annex B: NAL units behind 00 00 01 or
- * 00 00 00 01) into NAL units without start codes, copied out of `stream` (which is
- * mmap'd driver memory that is about to be requeued). Trailing zero bytes belong to the
- * next start code and are dropped.
- */
-export function splitAnnexB(stream: Buffer): Buffer[] {
-  const starts: { at: number; payload: number }[] = [];
-  for (let i = 0; i + 2 < stream.length; i++) {
-    if (stream[i] === 0 && stream[i + 1] === 0 && stream[i + 2] === 1) {
-      const at = i > 0 && stream[i - 1] === 0 ? i - 1 : i;
-      starts.push({ at, payload: i + 3 });
-      i += 2;
-    }
-  }
-  const nalus: Buffer[] = [];
-  for (let k = 0; k < starts.length; k++) {
-    let end = k + 1 < starts.length ? starts[k + 1]!.at : stream.length;
-    while (end > starts[k]!.payload && stream[end - 1] === 0) end--;
-    if (end > starts[k]!.payload) nalus.push(Buffer.from(stream.subarray(starts[k]!.payload, end)));
-  }
-  return nalus;
-}
-
-/** nal_unit_type (H.264 §7.4.1): 5 = IDR slice, 7 = SPS, 8 = PPS. */
-export const nalType = (nal: Buffer): number => (nal[0] ?? 0) & 0x1f;
 
 /**
  * The fixed header vicodec puts before every FWHT frame (struct fwht_cframe_hdr in
@@ -63,9 +31,6 @@ export function parseFwhtHeader(b: Buffer): FwhtHeader | undefined {
   return { version: b.readUInt32BE(8), width: b.readUInt32BE(12), height: b.readUInt32BE(16), flags, size: b.readUInt32BE(40), iFrame: (flags & FWHT_FL_I_FRAME) !== 0 };
 }
 
-/** VCL NAL unit types (coded slices, H.264 Table 7-1): 1 non-IDR … 5 IDR. */
-export const isSlice = (nal: Buffer): boolean => nalType(nal) >= 1 && nalType(nal) <= 5;
-
 /**
  * What one CAPTURE buffer holds. H.264: its NAL units; 'headers' when there is no slice
  * in it (some encoders, bcm2835-codec among them, return SPS/PPS in a buffer of their own
@@ -75,10 +40,11 @@ export const isSlice = (nal: Buffer): boolean => nalType(nal) >= 1 && nalType(na
 export function classifyPayload(codec: M2mCodec, payload: Buffer): { kind: 'picture' | 'headers' | 'empty'; nalus: Buffer[]; keyframe: boolean } {
   if (payload.length === 0) return { kind: 'empty', nalus: [], keyframe: false };
   if (codec === 'fwht') return { kind: 'picture', nalus: [Buffer.from(payload)], keyframe: parseFwhtHeader(payload)?.iFrame ?? false };
-  const nalus = splitAnnexB(payload);
+  // Copies: `payload` is mmap'd driver memory that is requeued as soon as this returns.
+  const nalus = splitAnnexB(payload).map((n) => Buffer.from(n));
   if (nalus.length === 0) return { kind: 'empty', nalus, keyframe: false };
   if (!nalus.some(isSlice)) return { kind: 'headers', nalus, keyframe: false };
-  return { kind: 'picture', nalus, keyframe: nalus.some((n) => nalType(n) === 5) };
+  return { kind: 'picture', nalus, keyframe: nalus.some(isIdr) };
 }
 
 /**
@@ -90,32 +56,4 @@ export function toAccessUnit(codec: M2mCodec, payload: Buffer, meta: { seq: numb
   const c = classifyPayload(codec, payload);
   if (c.kind !== 'picture') return undefined;
   return { nalus: [...heldHeaders, ...c.nalus], keyframe: c.keyframe, seq: meta.seq, captureTimeMs: meta.captureTimeMs };
-}
-
-/** Frames queued to the encoder and not yet returned, keyed by their buffer timestamp (µs). */
-export class InFlightFrames {
-  private readonly byStamp = new Map<bigint, { seq: number; captureTimeMs: number }>();
-
-  get size(): number {
-    return this.byStamp.size;
-  }
-
-  /** Records a frame and returns the timestamp to put on its OUTPUT buffer. */
-  add(meta: { seq: number; captureTimeMs: number }): bigint {
-    let stamp = BigInt(Math.max(0, Math.round(meta.captureTimeMs * 1000)));
-    while (this.byStamp.has(stamp)) stamp += 1n;
-    this.byStamp.set(stamp, { seq: meta.seq, captureTimeMs: meta.captureTimeMs });
-    return stamp;
-  }
-
-  /** The frame a CAPTURE buffer with this timestamp encodes (and forgets it), if known. */
-  take(stamp: bigint): { seq: number; captureTimeMs: number } | undefined {
-    const m = this.byStamp.get(stamp);
-    if (m) this.byStamp.delete(stamp);
-    return m;
-  }
-
-  clear(): void {
-    this.byStamp.clear();
-  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EncoderState } from './h264-encoder.js';
+import type { EncoderState } from '../media/encoder-settings.js';
 import { V4l2M2mEncoder } from './v4l2-m2m-encoder.js';
 
 const settings = { width: 640, height: 480, fps: 30, bitrateBps: 1_000_000, keyframeInterval: 30 };
@@ -8,8 +8,8 @@ const frame = { width: 640, height: 480, data: Buffer.alloc(640 * 480 * 1.5), se
 /** Host-side behaviour that needs no codec: the real flow runs in hw-tests/encoder.hw.test.ts. */
 describe('V4l2M2mEncoder without a usable device', () => {
   it.each([
-    ['a missing node', '/nonexistent/sonobox-encoder', /open on \/nonexistent\/sonobox-encoder failed/],
-    ['a node that is no V4L2 device (libv4l2 queries caps while opening)', '/dev/null', /open on \/dev\/null failed: Inappropriate ioctl/],
+    ['a missing node', '/nonexistent/sonobox-encoder', /open on \/nonexistent\/sonobox-encoder: ENOENT/],
+    ['a node that is no V4L2 device (libv4l2 queries caps while opening)', '/dev/null', /open on \/dev\/null: ENOTTY/],
   ])('%s → restarting with a reason, retried with back-off, frames dropped and counted', async (_n, device, reason) => {
     const states: [EncoderState, string | undefined][] = [];
     const enc = new V4l2M2mEncoder({ device, settings, backoff: { initialMs: 20, maxMs: 40, healthyResetMs: 10_000 } });

@@ -2,9 +2,8 @@ import { fixed13, fixed16 } from './font-data.js';
 
 /**
  * BitmapFont is one of the box's bundled glyph sets (font-data.ts: X11 misc-fixed,
- * public domain), 8 pixels wide and monospaced, so layout counts characters. Renderers
- * (cart/bitmap-font.ts on the RGBA canvas, capture/bitmap-font.ts on an I420 luma plane)
- * scale it by whole numbers only, so every pixel stays crisp.
+ * public domain), 8 pixels wide and monospaced, so layout counts characters. The one
+ * renderer (text.ts) scales it by whole numbers only, so every pixel stays crisp.
  */
 export interface BitmapFont {
   readonly name: string;

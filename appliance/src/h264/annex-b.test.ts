@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinAnnexB, nalType, NalType, readSpsProfile, splitAnnexB } from './annex-b.js';
+import { isSlice, joinAnnexB, nalType, NalType, readSpsProfile, splitAnnexB } from './annex-b.js';
 
 // Real bytes: SPS/PPS as produced by x264 (Constrained Baseline, level 3.1, 1280x720).
 const SPS = Buffer.from('6742c01fda0140016e84000003000400000300f23c60ca80', 'hex');
@@ -44,6 +44,17 @@ describe('nal types', () => {
   ] as const)('%s', (_name, nal, type) => {
     expect(nalType(nal)).toBe(type);
   });
+});
+
+describe('isSlice: a coded slice makes a unit a picture', () => {
+  it.each([
+    ['IDR', IDR, true],
+    ['non-IDR slice', Buffer.from([0x41, 0x9a]), true],
+    ['SPS', SPS, false],
+    ['PPS', PPS, false],
+    ['SEI', Buffer.from([0x06, 0x05]), false],
+    ['empty', Buffer.alloc(0), false],
+  ] as const)('%s', (_name, nal, slice) => expect(isSlice(nal)).toBe(slice));
 });
 
 describe('readSpsProfile', () => {

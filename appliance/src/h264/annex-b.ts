@@ -30,6 +30,12 @@ export function isIdr(nal: Uint8Array): boolean {
   return nalType(nal) === NalType.idr;
 }
 
+/** A coded slice (VCL NAL unit, Table 7-1 types 1–5): what makes an access unit a picture. */
+export function isSlice(nal: Uint8Array): boolean {
+  const t = nalType(nal);
+  return t >= NalType.slice && t <= NalType.idr;
+}
+
 export function isParameterSet(nal: Uint8Array): boolean {
   const t = nalType(nal);
   return t === NalType.sps || t === NalType.pps;

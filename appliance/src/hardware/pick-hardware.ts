@@ -18,7 +18,8 @@ import { PngDisplay } from '../cart/png-display.js';
 import type { Config } from '../config/config.js';
 import { probeBoard, type BoardProbe } from '../encode/board-probe.js';
 import { createEncoder } from '../encode/encoder-select.js';
-import type { EncoderSettings, H264Encoder } from '../encode/h264-encoder.js';
+import type { H264Encoder } from '../encode/h264-encoder.js';
+import type { EncoderSettings } from '../media/encoder-settings.js';
 import { probeWifi } from '../network/auto-mode.js';
 import type { HotspotOptions } from '../network/hotspot.js';
 import { createNetworkMode, type NetworkMode } from '../network/network-mode.js';
@@ -62,7 +63,7 @@ export async function pickHardware(config: Config, env: HardwareEnv): Promise<Ha
   const root = env.root ?? '/';
   const logger = env.logger;
   const log = (line: string): void => logger.info(line);
-  const events = { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) };
+  const tag = (c: string): Logger => logger.child({ c });
 
   const board = await pickBoard(config, root);
   log(`Board: ${board.board}; encoder: ${board.encoder.kind}${board.encoder.device ? ` ${board.encoder.device}` : ''} (${board.encoder.reason})`);
@@ -74,19 +75,19 @@ export async function pickHardware(config: Config, env: HardwareEnv): Promise<Ha
     keyframeInterval: Math.max(1, Math.round(config.encoder.keyframeIntervalS * config.source.fps)),
   };
   // pickBoard already turned an explicit encoder setting into the board's encoder choice.
-  const encoder = createEncoder(board, settings, log);
+  const encoder = createEncoder(board, settings, tag('encoder'));
 
-  const picked = pickSource(config, { root, stdin: env.stdin ?? process.stdin, log, ...(board.mjpegDecoder?.device ? { mjpegDecoder: board.mjpegDecoder.device } : {}) });
+  const picked = pickSource(config, { root, stdin: env.stdin ?? process.stdin, logger: tag('capture'), ...(board.mjpegDecoder?.device ? { mjpegDecoder: board.mjpegDecoder.device } : {}) });
   log(`Source: ${picked.source.description} (${picked.reason})`);
 
   const display = pickDisplay(config.cart, root);
-  const button = pickButton(config.cart, events);
+  const button = pickButton(config.cart, tag('button'));
   log(`Cart: ${display.device.description} (${display.reason}); ${button.device.description} (${button.reason})`);
 
   const network = createNetworkMode(config.network, {
     runtimeDir: env.runtimeDir ?? '/run/sonobox',
     maxViewers: config.session.maxViewers,
-    log: events,
+    log: tag('network'),
     ...(env.hotspotCommands ? { commands: env.hotspotCommands } : {}),
     probe: () => probeWifi({ sysRoot: join(root, 'sys'), ...(env.hotspotCommands ? { commands: env.hotspotCommands } : {}) }),
   });
@@ -113,7 +114,7 @@ export function pickDisplay(c: Config['cart'], root = '/'): Chosen<Display> {
 }
 
 /** The evdev button on the appliance, terminal keys on a PC. */
-export function pickButton(c: Config['cart'], log: { info(m: string): void; warn(m: string): void }): Chosen<Button> {
+export function pickButton(c: Config['cart'], log: Pick<Logger, 'info' | 'warn'>): Chosen<Button> {
   if (c.button === 'terminal') return { device: new TerminalButton(), reason: 'terminal keys chosen in the configuration' };
   if (c.button === 'auto' && !existsSync(defaultButtonDevice)) return { device: new TerminalButton(), reason: `no ${defaultButtonDevice}: space shares, e ends, in the terminal` };
   const path = c.button === 'auto' ? defaultButtonDevice : c.button;

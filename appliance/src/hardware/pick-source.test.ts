@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SourceCondition } from '../capture/frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
+import { memoryLogger } from '../system/test/memory-logger.js';
 import { defaultConfig, type Config } from '../config/config.js';
 import { pickSource } from './pick-source.js';
 
@@ -36,7 +37,7 @@ function plugIn(root: string): string {
 }
 
 const config = (spec: string, appliance: boolean): Config => ({ ...structuredClone(defaultConfig), appliance, source: { ...defaultConfig.source, spec, width: 320, height: 240 } });
-const env = (root: string): Parameters<typeof pickSource>[1] => ({ root, stdin: new PassThrough(), log: () => {} });
+const env = (root: string): Parameters<typeof pickSource>[1] => ({ root, stdin: new PassThrough(), logger: memoryLogger().logger });
 
 describe('pickSource', () => {
   it.each([

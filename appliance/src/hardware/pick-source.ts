@@ -12,6 +12,7 @@ import { StdinSource } from '../capture/stdin-source.js';
 import { TestPatternSource } from '../capture/test-pattern-source.js';
 import { V4l2Source } from '../capture/v4l2-source.js';
 import type { Config } from '../config/config.js';
+import type { Logger } from '../system/logger.js';
 import { findCaptureDevice, type DiscoveryOptions } from '../v4l2/v4l2-discovery.js';
 
 export interface SourceChoice {
@@ -25,7 +26,7 @@ export interface SourceEnv {
   readonly root: string;
   /** Where `-` reads raw I420 frames. */
   readonly stdin: Readable;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
   /** The board's M2M MJPEG decoder node (board probe); without it ffmpeg decodes MJPEG. */
   readonly mjpegDecoder?: string;
 }
@@ -38,10 +39,10 @@ export function captureDiscovery(root: string): DiscoveryOptions {
 export function pickSource(config: Config, env: SourceEnv): SourceChoice {
   const { spec, width, height, fps } = config.source;
   const hw = env.mjpegDecoder ? { mjpegDecoder: env.mjpegDecoder } : {};
-  const v4l2 = (device: string, discovery?: DiscoveryOptions): FrameSource => new V4l2Source({ device, width, height, fps, log: env.log, ...hw, ...(discovery ? { discovery } : {}) });
+  const v4l2 = (device: string, discovery?: DiscoveryOptions): FrameSource => new V4l2Source({ device, width, height, fps, logger: env.logger, ...hw, ...(discovery ? { discovery } : {}) });
   if (spec === 'test-pattern') return { source: new TestPatternSource({ width, height, fps }), reason: 'test pattern chosen in the configuration' };
   if (spec === 'test-pattern:speckle') return { source: new TestPatternSource({ width, height, fps, speckle: true }), reason: 'test pattern with speckle chosen in the configuration' };
-  if (spec === '-') return { source: new StdinSource({ width, height, fps }, env.stdin), reason: 'raw I420 on standard input chosen in the configuration' };
+  if (spec === '-') return { source: new StdinSource({ width, height, fps, logger: env.logger }, env.stdin), reason: 'raw I420 on standard input chosen in the configuration' };
   const discovery = captureDiscovery(env.root);
   // The appliance never shows the test pattern: a parent would take it for the scan. The
   // source looks for the dongle again on every attempt (V4l2Source device 'auto', every
@@ -57,5 +58,5 @@ export function pickSource(config: Config, env: SourceEnv): SourceChoice {
     return { source: v4l2('auto', discovery), reason: `source auto: capture dongle ${device}` };
   }
   if (spec.startsWith('/dev/')) return { source: v4l2(spec), reason: 'capture device chosen in the configuration' };
-  return { source: new FileSource({ path: spec, width, height, fps }), reason: 'video file chosen in the configuration' };
+  return { source: new FileSource({ path: spec, width, height, fps, logger: env.logger }), reason: 'video file chosen in the configuration' };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { i420Size, type RawFrame } from '../capture/raw-frame.js';
+import { i420Size, type RawFrame } from '../media/raw-frame.js';
 import { applyMask, BLACK_Y, i420Layout, layoutOfV4l2, maskPlanes, NEUTRAL_CHROMA, nv12Layout, type YuvLayout } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
 

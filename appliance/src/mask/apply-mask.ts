@@ -19,7 +19,7 @@
  *    matches no set or the format is one maskPlanes cannot handle, it must not queue the
  *    buffer at all (queue the slate instead).
  */
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
 import type { PixelRect } from './mask-presets.js';
 
 export const BLACK_Y = 16;
@@ -43,7 +43,7 @@ export type YuvLayout =
   /** Packed 4:2:2, 2 bytes per pixel: YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1 (USB dongles' usual raw format). */
   | { readonly format: 'YUYV' | 'UYVY'; readonly width: number; readonly height: number; readonly packed: PlaneLayout };
 
-/** The tightly packed I420 layout of a RawFrame (capture/raw-frame.ts). */
+/** The tightly packed I420 layout of a RawFrame (media/raw-frame.ts). */
 export function i420Layout(width: number, height: number): YuvLayout {
   const ySize = width * height;
   const cSize = (width / 2) * (height / 2);

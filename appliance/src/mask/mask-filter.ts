@@ -5,7 +5,8 @@
  * encodes the slate instead). It also hands the set-up page one unmasked copy of the next
  * frame on request; between requests it keeps no picture at all.
  */
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
+import type { Logger } from '../system/logger.js';
 import { applyMask, layoutBytes, layoutOfV4l2, maskPlanes } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
 import { copyToI420 } from './mask-preview.js';
@@ -13,7 +14,8 @@ import { copyToI420 } from './mask-preview.js';
 export interface MaskFilterOptions {
   /** The active preset, or undefined for 'none' (frames pass unmasked). */
   readonly preset: MaskPreset | undefined;
-  readonly log: (line: string) => void;
+  /** Tag it: child({ c: 'mask' }). */
+  readonly logger: Logger;
 }
 
 export class MaskFilter {
@@ -25,8 +27,8 @@ export class MaskFilter {
 
   constructor(private readonly o: MaskFilterOptions) {
     this.preset = o.preset;
-    if (!o.preset) o.log('Mask preset "none": frames are NOT masked. Choose the preset for this scanner (--mask-preset) before clinical use.');
-    else o.log(`Mask preset "${o.preset.name}" covers ${o.preset.sets.map((s) => `${s.width}x${s.height}`).join(', ')}; other resolutions get the slate`);
+    if (!o.preset) o.logger.warn('Mask preset "none": frames are NOT masked. Choose the preset for this scanner (--mask-preset) before clinical use.');
+    else o.logger.info(`Mask preset "${o.preset.name}" covers ${o.preset.sets.map((s) => `${s.width}x${s.height}`).join(', ')}; other resolutions get the slate`);
   }
 
   /** Frames withheld so far because their resolution had no set in the preset. */
@@ -59,13 +61,13 @@ export class MaskFilter {
     const size = `${frame.width}x${frame.height}`;
     if (this.unmatched !== size) {
       this.unmatched = size;
-      this.o.log(`Capture is ${size} but mask preset "${this.preset.name}" has no rectangles for it: sending the slate instead of the picture. Add a ${size} set to the preset or change the scanner's output mode.`);
+      this.o.logger.warn(`Capture is ${size} but mask preset "${this.preset.name}" has no rectangles for it: sending the slate instead of the picture. Add a ${size} set to the preset or change the scanner's output mode.`);
     }
     return false;
   };
 
   /**
-   * The same filter for a zero-copy capture buffer (capture/zero-copy-frame.ts
+   * The same filter for a zero-copy capture buffer (media/dmabuf-frame.ts; the pipeline's
    * MappedFrameFilter): masks the writable mapping in place before its fd is queued to the
    * encoder. Single memory plane (single-planar capture). False — withhold, send the
    * slate — when the preset has no set for the size, the format is one maskPlanes cannot
@@ -88,7 +90,7 @@ export class MaskFilter {
       const what = `${format.fourcc} ${format.width}x${format.height}`;
       if (this.unmatched !== what) {
         this.unmatched = what;
-        this.o.log(`Zero-copy capture ${what} cannot be masked with preset "${this.preset.name}" (${!rects ? 'no rectangles for this size' : 'unsupported buffer layout'}): sending the slate instead of the picture.`);
+        this.o.logger.warn(`Zero-copy capture ${what} cannot be masked with preset "${this.preset.name}" (${!rects ? 'no rectangles for this size' : 'unsupported buffer layout'}): sending the slate instead of the picture.`);
       }
       return false;
     }

@@ -6,7 +6,7 @@
  * itself (http/box-only-routes.ts) and never written anywhere.
  */
 import { PNG } from 'pngjs';
-import type { RawFrame } from '../capture/raw-frame.js';
+import type { RawFrame } from '../media/raw-frame.js';
 import type { YuvLayout } from './apply-mask.js';
 import type { MaskFilter } from './mask-filter.js';
 import { NO_MASK, type PixelRect } from './mask-presets.js';

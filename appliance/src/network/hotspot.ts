@@ -22,6 +22,7 @@ import { parseHostapdLine } from './hostapd-events.js';
 import { hostapdConfig, validateHotspotSettings, type HotspotSettings } from './hostapd-config.js';
 import { generatePassphrase } from './wifi-passphrase.js';
 import { wifiQrString } from './wifi-qr.js';
+import type { Logger } from '../system/logger.js';
 
 /** statfs f_type of filesystems that live only in RAM (linux/magic.h). */
 const RAM_FS = new Set([0x01021994 /* TMPFS_MAGIC */, 0x858458f6 /* RAMFS_MAGIC */]);
@@ -35,7 +36,7 @@ export interface HotspotOptions {
   readonly commands?: { readonly hostapd?: string; readonly dnsmasq?: string; readonly ip?: string };
   /** How long hostapd may take to report AP-ENABLED before the start counts as failed. */
   readonly enableTimeoutMs?: number;
-  readonly log: { info(msg: string): void; warn(msg: string): void };
+  readonly log: Pick<Logger, 'info' | 'warn'>;
 }
 
 /** What the cart shows for a session: the QR payload carries the passphrase. */

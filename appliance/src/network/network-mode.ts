@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/config-error.js';
 import { chooseAutoMode, describeAutoDecision, probeWifi, type WifiProbe } from './auto-mode.js';
 import { Hotspot, type HotspotOptions } from './hotspot.js';
+import type { Logger } from '../system/logger.js';
 
 /** What the cart needs to show the WIFI: QR before the link (hotspot mode only). */
 export interface WifiJoin {
@@ -43,7 +44,7 @@ export interface NetworkModeDeps {
   /** RAM-only directory for the hotspot's files (main.ts: $RUNTIME_DIRECTORY or /run/sonobox). */
   readonly runtimeDir: string;
   readonly maxViewers: number;
-  readonly log: { info(msg: string): void; warn(msg: string): void };
+  readonly log: Pick<Logger, 'info' | 'warn'>;
   /** Tests replace hostapd/dnsmasq/ip. */
   readonly commands?: HotspotOptions['commands'];
   /** mode 'auto': what the board has (default probeWifi() on /sys and $PATH). */

@@ -1,24 +1,25 @@
 import type { FrameSink, FrameSource } from '../capture/frame-source.js';
-import { SourceCondition } from '../capture/frame-source.js';
-import { captureClockMs, type RawFrame } from '../capture/raw-frame.js';
-import type { AccessUnit, EncoderState, H264Encoder } from '../encode/h264-encoder.js';
-import { hasDmabuf, isZeroCopySource, type DmabufHandle, type MappedFormat, type MappedFrameFilter } from '../capture/zero-copy-frame.js';
-import type { DmabufFrame } from '../encode/v4l2-m2m-encoder.js';
-import { fourcc } from '../v4l2/v4l2-fourcc.js';
-
-/** An encoder that can import capture buffers by fd (V4l2M2mEncoder). */
-interface ZeroCopyEncoder extends H264Encoder {
-  acceptsDmabuf(format: MappedFormat): boolean;
-  encodeDmabuf(frame: DmabufFrame): boolean;
-}
-const isZeroCopyEncoder = (e: H264Encoder): e is ZeroCopyEncoder =>
-  typeof (e as Partial<ZeroCopyEncoder>).encodeDmabuf === 'function' && typeof (e as Partial<ZeroCopyEncoder>).acceptsDmabuf === 'function';
+import type { H264Encoder } from '../encode/h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
+import { isDmabufFrame, type DmabufFrame, type MappedFormat } from '../media/dmabuf-frame.js';
+import type { EncoderState } from '../media/encoder-settings.js';
+import { captureClockMs, type RawFrame } from '../media/raw-frame.js';
+import { SourceCondition } from '../media/source-condition.js';
+import type { Logger } from '../system/logger.js';
+import { ZeroCopyGate } from './zero-copy-gate.js';
 
 /** Produces the slate shown while the source is not live (same size as the stream). */
 export type SlateMaker = (condition: SourceCondition, width: number, height: number, seq: number, timeMs: number) => RawFrame;
 
 /** Anything that edits a raw frame in place before encoding (PHI masking). Returns false to withhold the frame. */
 export type FrameFilter = (frame: RawFrame) => boolean;
+
+/**
+ * The same edit for a DmabufFrame, on the capture mapping itself: edits `planes` (laid out
+ * as `format` says) before the fds reach the encoder; returns false to withhold the frame.
+ * A filter that does not handle `format.fourcc` must return false (fail closed).
+ */
+export type MappedFrameFilter = (planes: readonly Buffer[], format: MappedFormat, frame: { readonly seq: number; readonly captureTimeMs: number }) => boolean;
 
 export interface VideoPipelineOptions {
   source: FrameSource;
@@ -33,14 +34,19 @@ export interface VideoPipelineOptions {
   publish: (au: AccessUnit) => void;
   filter?: FrameFilter;
   /**
-   * The same masking, applied in place to a capture buffer (zero copy, zero-copy-frame.ts).
+   * The same masking, applied in place to a capture buffer (zero copy: zero-copy-gate.ts).
    * With `filter` set and no `mappedFilter`, zero copy is off: every frame is copied to I420
    * and goes through `filter`, so masking is never bypassed.
    */
   mappedFilter?: MappedFrameFilter;
   /** Told once per change of the source's condition (the cart shows "no signal"). */
   onCondition?: (condition: SourceCondition) => void;
-  log: (line: string) => void;
+  /**
+   * Tag it: child({ c: 'pipeline' }). Source conditions and encoder states are logged by the
+   * source and the encoder themselves (one line per change, worded by who knows the device);
+   * the pipeline logs only its own choices.
+   */
+  logger: Logger;
 }
 
 export interface PipelineStatus {
@@ -58,7 +64,7 @@ export interface PipelineStatus {
  * VideoPipeline is the glue from a FrameSource to the encoder to the stream: live frames
  * go through the optional filter (masking) to the encoder; while the source is in any
  * other condition a slate is encoded instead, so viewers keep their connections and see
- * why there is no picture (uStreamer's "NO LIVE VIDEO"). One log line per change.
+ * why there is no picture (uStreamer's "NO LIVE VIDEO").
  */
 export class VideoPipeline {
   private condition: SourceCondition = SourceCondition.noDevice;
@@ -71,7 +77,7 @@ export class VideoPipeline {
   private bytesOut = 0;
   private lastAccessUnitAtMs = 0;
   private running = false;
-  private loggedCopyForMask = false;
+  private zeroCopy: ZeroCopyGate | undefined;
 
   constructor(private readonly o: VideoPipelineOptions) {}
 
@@ -85,17 +91,11 @@ export class VideoPipeline {
         this.lastAccessUnitAtMs = captureClockMs();
         this.o.publish(au);
       },
-      onState: (state, detail) => {
-        if (state === this.encoderState) return;
+      onState: (state) => {
         this.encoderState = state;
-        this.o.log(`Encoder ${this.o.encoder.name} is ${state}${detail ? `: ${detail}` : ''}`);
       },
     });
-    // Zero copy when both ends can (V4L2 capture → V4L2 M2M encoder) and masking allows.
-    const enc = this.o.encoder;
-    if (isZeroCopySource(this.o.source) && isZeroCopyEncoder(enc)) {
-      this.o.source.setZeroCopyTarget({ accepts: (format) => this.zeroCopyAllowed(enc, format) });
-    }
+    this.zeroCopy = ZeroCopyGate.between(this.o.source, this.o.encoder, { inCopy: this.o.filter !== undefined, inPlace: this.o.mappedFilter !== undefined }, this.o.logger);
     // Until the source says it is live, viewers get the slate.
     this.startSlate();
     const sink: FrameSink = {
@@ -133,51 +133,32 @@ export class VideoPipeline {
     };
   }
 
-  private zeroCopyAllowed(enc: ZeroCopyEncoder, format: MappedFormat): boolean {
-    if (this.o.filter && !this.o.mappedFilter) {
-      if (!this.loggedCopyForMask) this.o.log('PHI masking has no in-place hook for capture buffers; frames are copied to I420 and masked there (no zero copy)');
-      this.loggedCopyForMask = true;
-      return false;
-    }
-    return enc.acceptsDmabuf(format);
-  }
-
-  /** A frame still in the capture buffer: mask it there, hand the fd over; or copy it out. */
-  private onLoanedFrame(frame: RawFrame & { readonly dmabuf: DmabufHandle }): RawFrame | undefined {
-    const d = frame.dmabuf;
-    const enc = this.o.encoder;
-    if (!isZeroCopyEncoder(enc) || (this.o.filter && !this.o.mappedFilter)) {
-      // Not negotiated (should not happen): copy out, give the buffer back, go the I420 way.
+  /** A frame still in the capture buffer: mask it there and hand the fd over, or copy it out. */
+  private onLentFrame(frame: DmabufFrame): RawFrame | undefined {
+    if (!this.zeroCopy?.accepts(frame.format)) {
+      // Lent without the gate's yes: copy it out (data before release), go the I420 way.
       const copy: RawFrame = { width: frame.width, height: frame.height, data: frame.data, seq: frame.seq, captureTimeMs: frame.captureTimeMs };
-      d.release();
+      frame.release();
       return copy;
     }
-    if (this.o.mappedFilter && !this.o.mappedFilter(d.mapped, d.format, frame)) {
-      d.release();
+    if (this.o.mappedFilter && !this.o.mappedFilter(frame.mapped, frame.format, frame)) {
+      frame.release();
       this.o.encoder.encode(this.slate(SourceCondition.error)); // withheld: fail closed, as below
       return undefined;
     }
-    enc.encodeDmabuf({
-      width: frame.width,
-      height: frame.height,
-      seq: frame.seq,
-      captureTimeMs: frame.captureTimeMs,
-      planes: d.planes,
-      pixelformat: fourcc(d.format.fourcc),
-      release: () => d.release(),
-    });
+    this.zeroCopy.encoder.encodeDmabuf(frame);
     return undefined;
   }
 
   private onFrame(input: RawFrame): void {
     if (!this.running) {
-      if (hasDmabuf(input)) input.dmabuf.release();
+      if (isDmabufFrame(input)) input.release();
       return;
     }
     this.framesIn++;
     // A frame proves the source is live even if it never said so.
     if (this.condition !== SourceCondition.live) this.onCondition(SourceCondition.live);
-    const frame = hasDmabuf(input) ? this.onLoanedFrame(input) : input;
+    const frame = isDmabufFrame(input) ? this.onLentFrame(input) : input;
     if (!frame) return;
     if (this.o.filter && !this.o.filter(frame)) {
       // Fail closed: a frame the filter withholds is replaced by the slate.
@@ -191,7 +172,6 @@ export class VideoPipeline {
     if (condition === this.condition && detail === this.conditionDetail) return;
     this.condition = condition;
     this.conditionDetail = detail;
-    this.o.log(`Source ${this.o.source.description}: ${condition}${detail ? ` (${detail})` : ''}`);
     this.o.onCondition?.(condition);
     if (condition === SourceCondition.live) this.stopSlate();
     else this.startSlate();

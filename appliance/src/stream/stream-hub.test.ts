@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AccessUnit } from '../encode/h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
 import { StreamHub, type StreamUnit } from './stream-hub.js';
 
 const SPS = Buffer.from('6742c01fda0140016e84000003000400000300f23c60ca80', 'hex');

@@ -4,7 +4,7 @@
  * reader drains its own bounded queue at its own pace. Keyframe requests from readers
  * are coalesced and passed to the encoder through one callback.
  */
-import type { AccessUnit } from '../encode/h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
 import {
   DEFAULT_MAX_PAYLOAD_SIZE,
   packetizeAccessUnit,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mintCredential } from '../sessions/link-token.js';
-import { createLogger, isSecretKey, scrubText, type Logger } from './logger.js';
+import { createLogger, isSecretKey, scrubText, silentLogger, type ProcessLogger as Logger } from './logger.js';
 
 /** A logger whose lines land in an array, as they would reach stdout. */
 function capture(): { log: Logger; lines: string[] } {
@@ -55,6 +55,38 @@ describe('no client address is ever logged', () => {
     const { log, lines } = capture();
     write(log);
     expect(lines[0]).not.toContain(gone);
+  });
+});
+
+describe('component loggers (child({ c })) redact exactly as the root does', () => {
+  it.each([
+    { name: 'a token in a tagged message', write: (log: Logger) => log.child({ c: 'sessions' }).warn(`link ${token} expired`), gone: token, keep: 'expired' },
+    { name: 'an address in a grandchild', write: (log: Logger) => log.child({ c: 'webrtc' }).child({ viewer: 'v1' }).info('viewer 10.0.0.7 joined'), gone: '10.0.0.7', keep: 'joined' },
+    { name: 'a secret-named binding', write: (log: Logger) => log.child({ c: 'network', passphrase: 'hunter2' }).info('hotspot up'), gone: 'hunter2', keep: 'hotspot up' },
+    { name: 'a token hash at error level', write: (log: Logger) => log.child({ c: 'capture' }).error(`bad ${hash}`), gone: hash, keep: 'bad' },
+  ])('$name', ({ write, gone, keep }) => {
+    const { log, lines } = capture();
+    write(log);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(gone);
+    expect(lines[0]).toContain(keep);
+  });
+
+  it('every line of a child carries its component tag and level', () => {
+    const { log, lines } = capture();
+    const capture_ = log.child({ c: 'capture' });
+    capture_.debug('d');
+    capture_.info('i');
+    capture_.warn('w');
+    capture_.error('e');
+    expect(lines.map((l) => JSON.parse(l) as { c: string; level: number; msg: string }).map(({ c, level, msg }) => ({ c, level, msg }))).toEqual([
+      { c: 'capture', level: 20, msg: 'd' }, { c: 'capture', level: 30, msg: 'i' }, { c: 'capture', level: 40, msg: 'w' }, { c: 'capture', level: 50, msg: 'e' },
+    ]);
+  });
+
+  it('silentLogger writes nothing, at any depth', () => {
+    const child = silentLogger.child({ c: 'x' });
+    expect(() => child.child({ y: 1 }).error(token)).not.toThrow();
   });
 });
 

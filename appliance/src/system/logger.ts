@@ -1,5 +1,9 @@
 /**
- * The one logger (pino). Redaction lives here, not at call sites, in three layers:
+ * The one logger (pino), and the one Logger interface every module is given. Modules take
+ * a `Logger` tagged with their component (`logger.child({ c: 'capture' })`), log one line
+ * per change at its level (warn: someone must act, e.g. "capture device missing"; error:
+ * something failed), and never format secrets themselves: redaction lives here, not at
+ * call sites, in three layers:
  *   1. keys: any field whose name has a word like token, resume, secret, passphrase, link,
  *      authorization, cookie, password, ip or address is replaced, at any depth;
  *   2. shapes: the finished line is scrubbed of anything shaped like a credential (a run of
@@ -10,7 +14,33 @@
  */
 import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions as PinoOptions } from 'pino';
 
-export type Logger = PinoLogger;
+/** Fields every line of a child logger carries; `c` is the component tag. */
+export type LogFields = Record<string, unknown>;
+
+/** One line: a sentence that says what happened and what to do (fields come from child bindings). */
+export type LogFn = (msg: string) => void;
+
+/**
+ * Logger is pino-shaped: four levels and child loggers with bindings (a pino logger is one).
+ * A module that logs at two levels only may ask for Pick<Logger, 'info' | 'warn'>.
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** A logger whose lines also carry `bindings`, e.g. `child({ c: 'encoder' })`. */
+  child(bindings: LogFields): Logger;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** The process logger itself: a Logger that fastify can use too (main.ts makes it). */
+export type ProcessLogger = PinoLogger;
+
+const drop = (): void => {};
+/** A Logger that writes nothing: the default of modules built without one (tests, tools). */
+export const silentLogger: Logger = { debug: drop, info: drop, warn: drop, error: drop, child: () => silentLogger };
 
 export interface LoggerOptions {
   /** pino level; default 'info'. */
@@ -127,7 +157,15 @@ export function loggerOptions(level = 'info'): PinoOptions {
 }
 
 /** Creates the process logger. Every line it writes has passed all three redaction layers. */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}): ProcessLogger {
   const opts = loggerOptions(options.level);
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  const root = options.destination ? pino(opts, options.destination) : pino(opts);
+  // pino applies formatters.bindings to the root's bindings only, not to a child's: scrub
+  // child bindings by key here. Children inherit this from the root (pino makes them with
+  // Object.create), so child().child() is covered too, fastify's request loggers included.
+  const pinoChild = root.child;
+  root.child = function (this: ProcessLogger, bindings, childOptions) {
+    return pinoChild.call(this, formatFields(bindings), childOptions);
+  } as typeof root.child;
+  return root;
 }

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import notify from 'systemd-notify';
-import { captureClockMs } from '../capture/raw-frame.js';
+import { captureClockMs } from '../media/raw-frame.js';
 import type { Logger } from './logger.js';
 
 export interface SystemdIntegrationOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PixFmt } from './m2m-abi.js';
+import { PixFmt } from './v4l2-fourcc.js';
 import { pickRawFormat, rawLayout, readI420, writeI420 } from './m2m-raw-layout.js';
 
 /** A 4x2 I420 picture: Y = 1..8, U = 0x51 0x52, V = 0x61 0x62. */

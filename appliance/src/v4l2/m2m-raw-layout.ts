@@ -8,8 +8,8 @@
  * bounded to the next multiple of 16 so that slack at the end of a buffer is not taken
  * for rows. Multi-buffer formats (YM12, NM12) carry each plane in its own buffer.
  */
-import { PixFmt, fourccText } from './m2m-abi.js';
-import type { PixFormat } from './m2m-abi.js';
+import type { PixFormat } from './m2m-device.js';
+import { PixFmt, fourccText } from './v4l2-fourcc.js';
 
 /** One image plane: which memory plane it lives in, at what offset, with what stride and size. */
 export interface PlaneSpan {

@@ -1,21 +1,25 @@
 /**
- * The one import point for libv4l2-ts in capture code. Every device call goes through
- * libv4l2's v4l2_open/v4l2_ioctl, never raw open/ioctl: on Jetson, NVIDIA's libv4l2 plugin
- * only works that way, and elsewhere libv4l2 passes straight through to the kernel.
+ * The one import point for libv4l2-ts, for capture nodes and M2M codecs alike. Every device
+ * call goes through libv4l2's v4l2_open/v4l2_ioctl/v4l2_mmap, never raw open/ioctl: on
+ * Jetson, NVIDIA's libv4l2 plugin only works that way, and elsewhere libv4l2 passes
+ * straight through to the kernel.
  *
- * Structs are libv4l2-ts's ref-struct types (their layout is checked natively by that
- * package, so they are right on every ABI); pass `struct.ref()` to ioctl — never call
- * `.ref()` on a plain Buffer (ref-napi adds it to every Buffer; on a plain one it points
- * at the wrong memory and the kernel answers EINVAL).
+ * Structs, constants and control ids are libv4l2-ts's (videodev2.h and v4l2-controls.h as
+ * ref-struct types; their layout is checked natively by that package, so they are right
+ * on every ABI); pass `struct.ref()` to ioctl — never call `.ref()` on a plain Buffer
+ * (ref-napi adds it to every Buffer; on a plain one it points at the wrong memory and the
+ * kernel answers EINVAL). Only what libv4l2-ts lacks is written here: a few ioctl numbers.
  */
 import * as lib from 'libv4l2-ts/dist/libv4l2.js';
+import * as mman from 'libv4l2-ts/dist/mman.js';
+import * as ctrl from 'libv4l2-ts/dist/v4l2_controls.js';
 import * as vd from 'libv4l2-ts/dist/videodev2.js';
 import { Errno, errnoName } from './v4l2-errno.js';
 
-export { vd };
+export { ctrl, mman, vd };
 export const { v4l2_mmap, v4l2_munmap } = lib;
 
-/** V4l2CallError is a failed V4L2 call with its errno, e.g. "VIDIOC_DQBUF on /dev/video0: ENODEV". */
+/** V4l2CallError is a failed V4L2 call (or open) with its errno, e.g. "VIDIOC_DQBUF on /dev/video0: ENODEV". */
 export class V4l2CallError extends Error {
   override readonly name = 'V4l2CallError';
   constructor(
@@ -35,7 +39,8 @@ export function errnoOf(e: unknown): number | undefined {
 }
 
 // ioctl request numbers libv4l2-ts does not list (linux/ioctl.h _IOC encoding, which is
-// the same on x86_64 and arm64): dir << 30 | size << 16 | 'V' << 8 | nr.
+// the same on x86_64 and arm64): dir << 30 | size << 16 | 'V' << 8 | nr, with the size
+// taken from libv4l2-ts's struct. v4l2-binding.test.ts checks each against videodev2.h.
 const IOC_WRITE = 1;
 const IOC_READ = 2;
 const ioc = (dir: number, nr: number, size: number): number => ((dir << 30) | (size << 16) | (0x56 << 8) | nr) >>> 0;
@@ -45,8 +50,15 @@ export const ExtraIoctl = {
   VIDIOC_G_DV_TIMINGS: ioc(IOC_READ | IOC_WRITE, 88, vd.v4l2_dv_timings.size),
   VIDIOC_DQEVENT: ioc(IOC_READ, 89, vd.v4l2_event.size),
   VIDIOC_SUBSCRIBE_EVENT: ioc(IOC_WRITE, 90, vd.v4l2_event_subscription.size),
+  VIDIOC_DECODER_CMD: ioc(IOC_READ | IOC_WRITE, 96, vd.v4l2_decoder_cmd.size),
   VIDIOC_QUERY_DV_TIMINGS: ioc(IOC_READ, 99, vd.v4l2_dv_timings.size),
 } as const;
+
+/** The text of a NUL-padded char[] field (driver, card, control names). */
+export function cString(b: Buffer): string {
+  const end = b.indexOf(0);
+  return b.subarray(0, end < 0 ? b.length : end).toString('latin1');
+}
 
 /** An `int *` ioctl argument (S_INPUT, STREAMON, …): a plain Buffer, passed as is (no .ref()). */
 export function int32Arg(value: number): Buffer {

@@ -8,14 +8,11 @@
  * (select on a libuv pool thread, ≤ 200 ms per wait) and then DQBUFs, so the event loop
  * is never blocked and a lost device (select reports it readable) is noticed at once.
  */
-import { errnoOf, int32Arg, ioctl, v4l2_mmap, v4l2_munmap, vd, waitReadable } from './v4l2-binding.js';
+import { errnoOf, int32Arg, ioctl, mman, v4l2_mmap, v4l2_munmap, vd, waitReadable } from './v4l2-binding.js';
 import { Errno } from './v4l2-errno.js';
 import { BUF_TYPE_VIDEO_CAPTURE } from './v4l2-capture-device.js';
 
-const MEMORY_MMAP = 1;
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const MAP_SHARED = 1;
+const MEMORY_MMAP = vd.v4l2_memory.V4L2_MEMORY_MMAP;
 const O_CLOEXEC = 0o2000000;
 const O_RDONLY = 0;
 const WAIT_SLICE_MS = 200;
@@ -63,7 +60,7 @@ export class MmapCaptureQueue {
         b.type = BUF_TYPE_VIDEO_CAPTURE;
         b.memory = MEMORY_MMAP;
         ioctl(node.fd, node.path, 'VIDIOC_QUERYBUF', vd.ioctl.VIDIOC_QUERYBUF, b.ref());
-        q.maps.push(v4l2_mmap(b.length, PROT_READ | PROT_WRITE, MAP_SHARED, node.fd, b.m.offset));
+        q.maps.push(v4l2_mmap(b.length, mman.PROT_READ | mman.PROT_WRITE, mman.MAP_SHARED, node.fd, b.m.offset));
         q.requeue(index);
       }
     } catch (e) {

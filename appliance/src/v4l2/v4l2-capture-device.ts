@@ -4,21 +4,10 @@
  * v4l2-buffer-queue.ts. Thin: every method is one or a few ioctls (videodev2.h), failures
  * are V4l2CallError with the errno.
  */
-import { closeNode, ExtraIoctl, int32Arg, ioctl, openNode, vd } from './v4l2-binding.js';
+import { closeNode, cString, ExtraIoctl, int32Arg, ioctl, openNode, vd } from './v4l2-binding.js';
 import { fourcc, fourccText } from './v4l2-fourcc.js';
 
-export const BUF_TYPE_VIDEO_CAPTURE = 1;
-const CAP_VIDEO_CAPTURE = 0x1;
-const CAP_VIDEO_M2M = 0x8000;
-const CAP_VIDEO_M2M_MPLANE = 0x4000;
-const CAP_STREAMING = 0x0400_0000;
-const CAP_DEVICE_CAPS = 0x8000_0000;
-const FRMSIZE_TYPE_DISCRETE = 1;
-const FRMIVAL_TYPE_DISCRETE = 1;
-const IN_CAP_DV_TIMINGS = 0x2;
-const CTRL_FLAG_NEXT_CTRL = 0x8000_0000;
-const CTRL_FLAG_DISABLED = 0x1;
-const EVENT_SOURCE_CHANGE = 5;
+export const BUF_TYPE_VIDEO_CAPTURE = vd.v4l2_buf_type.V4L2_BUF_TYPE_VIDEO_CAPTURE;
 
 export interface DeviceCaps {
   driver: string;
@@ -32,9 +21,9 @@ export interface DeviceCaps {
 
 /** Pure: reads the capability bits the way videodev2.h says (device_caps when DEVICE_CAPS is set). */
 export function describeCaps(capabilities: number, deviceCaps: number): { caps: number; isCapture: boolean } {
-  const caps = (capabilities & CAP_DEVICE_CAPS) !== 0 ? deviceCaps : capabilities;
-  const m2m = (caps & (CAP_VIDEO_M2M | CAP_VIDEO_M2M_MPLANE)) !== 0;
-  const capture = (caps & CAP_VIDEO_CAPTURE) !== 0 && (caps & CAP_STREAMING) !== 0;
+  const caps = (capabilities & vd.V4L2_CAP_DEVICE_CAPS) !== 0 ? deviceCaps : capabilities;
+  const m2m = (caps & (vd.V4L2_CAP_VIDEO_M2M | vd.V4L2_CAP_VIDEO_M2M_MPLANE)) !== 0;
+  const capture = (caps & vd.V4L2_CAP_VIDEO_CAPTURE) !== 0 && (caps & vd.V4L2_CAP_STREAMING) !== 0;
   return { caps, isCapture: capture && !m2m };
 }
 
@@ -74,11 +63,6 @@ export interface ActiveFormat {
   height: number;
   bytesperline: number;
   sizeimage: number;
-}
-
-function cString(b: Buffer): string {
-  const end = b.indexOf(0);
-  return b.subarray(0, end < 0 ? b.length : end).toString('latin1');
 }
 
 /** CaptureDevice is one open capture node. Open with CaptureDevice.open(path); close() once. */
@@ -140,7 +124,7 @@ export class CaptureDevice {
         } catch {
           break;
         }
-        const discrete = s.type === FRMSIZE_TYPE_DISCRETE;
+        const discrete = s.type === vd.v4l2_frmsizetypes.V4L2_FRMSIZE_TYPE_DISCRETE;
         const width = discrete ? s.union.discrete.width : s.union.stepwise.max_width;
         const height = discrete ? s.union.discrete.height : s.union.stepwise.max_height;
         modes.push({ pixfmt, width, height, fps: this.enumRates(pixfmt, width, height), ...(discrete ? {} : { anySize: true }) });
@@ -163,7 +147,7 @@ export class CaptureDevice {
       } catch {
         break;
       }
-      if (i.type !== FRMIVAL_TYPE_DISCRETE) break;
+      if (i.type !== vd.v4l2_frmivaltypes.V4L2_FRMIVAL_TYPE_DISCRETE) break;
       const { numerator, denominator } = i.union.discrete;
       if (numerator > 0) rates.push(denominator / numerator);
     }
@@ -177,7 +161,7 @@ export class CaptureDevice {
     f.fmt.pix.width = width;
     f.fmt.pix.height = height;
     f.fmt.pix.pixelformat = fourcc(pixfmt);
-    f.fmt.pix.field = 1; // V4L2_FIELD_NONE: progressive
+    f.fmt.pix.field = vd.v4l2_field.V4L2_FIELD_NONE; // progressive
     this.call('VIDIOC_S_FMT', vd.ioctl.VIDIOC_S_FMT, f.ref());
     return readFormat(f);
   }
@@ -214,7 +198,7 @@ export class CaptureDevice {
       } catch {
         break;
       }
-      out.push({ index, name: cString(i.name.buffer), hasDvTimings: (i.capabilities & IN_CAP_DV_TIMINGS) !== 0 });
+      out.push({ index, name: cString(i.name.buffer), hasDvTimings: (i.capabilities & vd.V4L2_IN_CAP_DV_TIMINGS) !== 0 });
     }
     return out;
   }
@@ -251,17 +235,17 @@ export class CaptureDevice {
   /** Finds a control by its name as the driver spells it (e.g. vivid's "DV Timings Signal Mode"). */
   findControl(name: string): { id: number; min: number; max: number } | undefined {
     const q = new vd.v4l2_queryctrl();
-    q.id = CTRL_FLAG_NEXT_CTRL;
+    q.id = vd.V4L2_CTRL_FLAG_NEXT_CTRL;
     for (let n = 0; n < 1024; n++) {
       try {
         this.call('VIDIOC_QUERYCTRL', vd.ioctl.VIDIOC_QUERYCTRL, q.ref());
       } catch {
         return undefined;
       }
-      if ((q.flags & CTRL_FLAG_DISABLED) === 0 && cString(q.name.buffer).toLowerCase() === name.toLowerCase()) {
+      if ((q.flags & vd.V4L2_CTRL_FLAG_DISABLED) === 0 && cString(q.name.buffer).toLowerCase() === name.toLowerCase()) {
         return { id: q.id >>> 0, min: q.minimum, max: q.maximum };
       }
-      q.id = (q.id | CTRL_FLAG_NEXT_CTRL) >>> 0;
+      q.id = (q.id | vd.V4L2_CTRL_FLAG_NEXT_CTRL) >>> 0;
     }
     return undefined;
   }
@@ -284,7 +268,7 @@ export class CaptureDevice {
   /** Subscribes to V4L2_EVENT_SOURCE_CHANGE (resolution or signal changed); false if unsupported. */
   subscribeSourceChange(): boolean {
     const s = new vd.v4l2_event_subscription();
-    s.type = EVENT_SOURCE_CHANGE;
+    s.type = vd.V4L2_EVENT_SOURCE_CHANGE;
     s.id = 0;
     try {
       this.call('VIDIOC_SUBSCRIBE_EVENT', ExtraIoctl.VIDIOC_SUBSCRIBE_EVENT, s.ref());
@@ -304,7 +288,7 @@ export class CaptureDevice {
       } catch {
         break; // ENOENT: no more events
       }
-      if (e.type === EVENT_SOURCE_CHANGE) changed = true;
+      if (e.type === vd.V4L2_EVENT_SOURCE_CHANGE) changed = true;
     }
     return changed;
   }

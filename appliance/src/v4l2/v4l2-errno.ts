@@ -1,4 +1,4 @@
-import type { SourceCondition } from '../capture/frame-source.js';
+import type { SourceCondition } from '../media/source-condition.js';
 
 /** The errno values V4L2 capture cares about (asm-generic/errno*.h, same on x86_64 and arm64). */
 export const Errno = {
@@ -7,6 +7,7 @@ export const Errno = {
   EAGAIN: 11,
   ENOENT: 2,
   ENXIO: 6,
+  EBADF: 9,
   EBUSY: 16,
   ENODEV: 19,
   EINVAL: 22,

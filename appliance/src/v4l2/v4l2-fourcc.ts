@@ -1,3 +1,5 @@
+import { vd } from './v4l2-binding.js';
+
 /** FourCC codes (videodev2.h v4l2_fourcc): four ASCII bytes, little-endian in a u32. */
 export function fourcc(code: string): number {
   if (code.length !== 4) throw new Error(`a FourCC has exactly 4 characters (got "${code}")`);
@@ -19,3 +21,18 @@ export const CapturePixFmt = {
   MJPG: 'MJPG',
 } as const;
 export type CapturePixFmt = (typeof CapturePixFmt)[keyof typeof CapturePixFmt];
+
+/** The pixel formats of the M2M codecs' queues, as libv4l2-ts defines them (videodev2.h). */
+export const PixFmt = {
+  h264: vd.V4L2_PIX_FMT_H264,
+  fwht: vd.V4L2_PIX_FMT_FWHT,
+  /** 'YU12', I420: Y, then U, then V. */
+  yuv420: vd.V4L2_PIX_FMT_YUV420,
+  mjpeg: vd.V4L2_PIX_FMT_MJPEG,
+  jpeg: vd.V4L2_PIX_FMT_JPEG,
+  nv12: vd.V4L2_PIX_FMT_NV12,
+  /** 'YM12', I420 in three memory planes (multi-planar only). */
+  yuv420m: vd.V4L2_PIX_FMT_YUV420M,
+  /** 'NM12' */
+  nv12m: vd.V4L2_PIX_FMT_NV12M,
+} as const;

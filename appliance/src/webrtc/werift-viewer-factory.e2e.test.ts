@@ -14,7 +14,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import { defaultConfig } from '../config/config.js';
-import type { AccessUnit } from '../encode/h264-encoder.js';
+import type { AccessUnit } from '../media/access-unit.js';
 import { StreamHub } from '../stream/stream-hub.js';
 import { ABS_CAPTURE_TIME_URI, parseAbsCaptureTime, parsePlayoutDelay, PLAYOUT_DELAY_URI } from './rtp-header-extensions.js';
 import { OfferRejected, ViewerState, type PendingViewer } from './viewer-connection.js';

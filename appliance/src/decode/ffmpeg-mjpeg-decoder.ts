@@ -1,5 +1,5 @@
 /**
- * Software MJPEG → I420 for dongles that only offer MJPEG at the wanted size and rate (USB 2
+ * FfmpegMjpegDecoder: software MJPEG → I420 for dongles that only offer MJPEG at the wanted size and rate (USB 2
  * dongles such as the MS2109 at 1080p30). One long-lived ffmpeg child: JPEG frames in on
  * stdin (ffmpeg's mjpeg demuxer splits them at SOI/EOI markers), tightly packed yuv420p out
  * on stdout, exactly i420Size(w, h) bytes per frame, in order. Frames are matched to their
@@ -13,11 +13,11 @@
  * error), and nothing is written to disk.
  *
  * Boards with a V4L2 M2M JPEG decoder (Pi 4 bcm2835-codec-decode) use that instead
- * (decode/v4l2-m2m-decoder.ts, chosen by board-probe, wired in V4l2Source); this is the fallback.
+ * (v4l2-m2m-decoder.ts; mjpeg-decoding.ts chooses); this is the fallback.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { i420Size } from './raw-frame.js';
+import { i420Size } from '../media/raw-frame.js';
 
 export interface DecodedFrame {
   data: Buffer;
@@ -28,7 +28,7 @@ export interface DecodedFrame {
 /** Frames allowed inside ffmpeg at once; more are dropped (newest picture wins) and counted. */
 const MAX_IN_FLIGHT = 3;
 
-export class MjpegDecoder {
+export class FfmpegMjpegDecoder {
   private readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
   private readonly frameBytes: number;
   private readonly tags: number[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffState } from './encoder-supervisor.js';
+import { defaultBackoff, initialBackoffState, onFailure, type BackoffState } from './restart-backoff.js';
 
 describe('onFailure back-off', () => {
   const run = (ups: number[]): number[] => {

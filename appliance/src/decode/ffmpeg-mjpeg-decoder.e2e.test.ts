@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { MjpegDecoder, type DecodedFrame } from './v4l2-mjpeg-decoder.js';
-import { i420Size } from './raw-frame.js';
+import { FfmpegMjpegDecoder, type DecodedFrame } from './ffmpeg-mjpeg-decoder.js';
+import { i420Size } from '../media/raw-frame.js';
 
 // Real JPEGs as a 4:2:2 MJPEG dongle sends them, made by ffmpeg from solid colours.
 function jpeg(color: string, w: number, h: number): Buffer {
@@ -9,13 +9,13 @@ function jpeg(color: string, w: number, h: number): Buffer {
 }
 const mean = (b: Buffer): number => b.reduce((s, v) => s + v, 0) / b.length;
 
-describe('MjpegDecoder (ffmpeg child)', () => {
+describe('FfmpegMjpegDecoder (ffmpeg child)', () => {
   it('decodes JPEGs to I420 of the negotiated size, in order, keeping each tag', async () => {
     const w = 320;
     const h = 240;
     const out: DecodedFrame[] = [];
     const exits: string[] = [];
-    const dec = new MjpegDecoder(w, h, (f) => out.push(f), (r) => exits.push(r));
+    const dec = new FfmpegMjpegDecoder(w, h, (f) => out.push(f), (r) => exits.push(r));
     const cases = [
       { color: 'white', tag: 1000.5, luma: [230, 256] },
       { color: 'black', tag: 1033.8, luma: [0, 20] },
@@ -37,7 +37,7 @@ describe('MjpegDecoder (ffmpeg child)', () => {
 
   it('reports a missing ffmpeg through onExit, saying what to install', async () => {
     const exits: string[] = [];
-    const dec = new MjpegDecoder(64, 64, () => {}, (r) => exits.push(r), '/nonexistent/ffmpeg');
+    const dec = new FfmpegMjpegDecoder(64, 64, () => {}, (r) => exits.push(r), '/nonexistent/ffmpeg');
     const t0 = Date.now();
     while (exits.length === 0 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
     expect(exits[0]).toMatch(/install ffmpeg/);

@@ -1,6 +1,7 @@
 /**
- * Restart back-off for a supervised encoder process, as pure arithmetic: the caller
- * owns the timer and the clock. After a failure the next start waits initialMs, doubling
+ * Restart back-off for a supervised process or device (both encoders, the file source's
+ * ffmpeg), as pure arithmetic: the caller owns the timer and the clock. After a failure
+ * the next start waits initialMs, doubling
  * per consecutive failure up to maxMs; a process that stayed up for healthyResetMs
  * before failing counts as a fresh start (the sequence begins again at initialMs).
  */
