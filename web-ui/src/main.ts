@@ -7,7 +7,8 @@
 import { fragment } from './capture-fragment.js'; // must stay the first import
 import { SonoboxViewer } from './sonobox-viewer.js';
 import { MESSAGES, pickLanguage } from './messages.js';
-import { WhepClient, type PeerLike, type ViewerSnapshot } from './whep-client.js';
+import { WhepClient, type ViewerSnapshot } from './whep-client.js';
+import type { PeerLike } from './whep-ports.js';
 
 const lang = pickLanguage(navigator.language);
 document.documentElement.lang = lang;

@@ -1,15 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CodecLike } from './h264-codecs.js';
 import type { LinkSecret } from './link-fragment.js';
-import {
-  enableHeaderExtensions,
-  WhepClient,
-  type EventSourceLike,
-  type PeerLike,
-  type RequestInitLike,
-  type ResponseLike,
-  type TrackEventLike,
-} from './whep-client.js';
+import { WhepClient } from './whep-client.js';
+import { enableHeaderExtensions } from './whep-negotiation.js';
+import type { EventSourceLike, PeerLike, RequestInitLike, ResponseLike, TrackEventLike } from './whep-ports.js';
 
 const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
 const RESUME = 'R3sum3-s3cr3t_0123456789';
