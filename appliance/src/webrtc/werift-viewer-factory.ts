@@ -5,8 +5,11 @@
  * in packet-cache.ts; this file is how an offer becomes an answer, and the session's keys.
  *
  * Answer flow (field notes, "werift 0.25 as an H.264 sender"): check the offer → pin it to
- * one H.264 format → setRemoteDescription → video transceiver sendonly with a track →
- * createAnswer → setLocalDescription → wait (bounded) for ICE gathering → answer SDP.
+ * one H.264 format (and Opus) → take out `a=end-of-candidates` and the mDNS candidates
+ * (remote-candidates.ts) → setRemoteDescription → no default STUN → video transceiver
+ * sendonly with a track, audio answered (answerAudio) → createAnswer → setLocalDescription
+ * → wait (bounded) for ICE gathering → answer SDP; then the mDNS names are resolved and
+ * trickled into werift while the phone's checks run.
  */
 import {
   MediaStream,
@@ -14,13 +17,18 @@ import {
   RTCPeerConnection,
   RTCRtpHeaderExtensionParameters,
   useH264,
+  useOPUS,
+  type RTCRtpTransceiver,
 } from 'werift';
 import type { Config } from '../config/config.js';
-import { dropUnroutableCandidates, gathersOnLoopback } from './candidate-filter.js';
+import { dropUnroutableCandidates, gathersOnLoopback, unroutableReason } from './candidate-filter.js';
 import { guardIceDatagrams } from './ice-datagram-guard.js';
+import { MdnsResolver } from './mdns-resolver.js';
+import { disableDefaultStun } from './no-default-stun.js';
 import { checkOffer } from './offer-check.js';
 import { PINNED_RTCP_FEEDBACK, pinOfferToH264 } from './offer-pinning.js';
 import { extensionPlan, PacketCache } from './packet-cache.js';
+import { splitRemoteCandidates, withAddress, type MdnsCandidate } from './remote-candidates.js';
 import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI } from './rtp-header-extensions.js';
 import { generateSessionKeys, type SessionKeys } from './session-keys.js';
 import { OfferRejected, type PendingViewer, type ViewerFactory } from './viewer-connection.js';
@@ -35,6 +43,8 @@ export interface WeriftViewerFactoryOptions extends WeriftViewerOptions {
    * loopback address (dev box, tests), since only then can such a pair work at all.
    */
   readonly allowLoopbackCandidates?: boolean;
+  /** Resolves the phones' mDNS candidates; default one MdnsResolver per factory. */
+  readonly mdns?: Pick<MdnsResolver, 'resolve'>;
 }
 
 export class WeriftViewerFactory implements ViewerFactory {
@@ -42,9 +52,11 @@ export class WeriftViewerFactory implements ViewerFactory {
   private readonly packets: PacketCache;
   /** The running session's DTLS certificate and key (RAM only), see newSessionKeys(). */
   private sessionKeys: SessionKeys | undefined;
+  private readonly mdns: Pick<MdnsResolver, 'resolve'>;
 
   constructor(private readonly options: WeriftViewerFactoryOptions) {
     this.packets = new PacketCache({ minMs: options.webrtc.playoutDelayMinMs, maxMs: options.webrtc.playoutDelayMaxMs });
+    this.mdns = options.mdns ?? new MdnsResolver({ log: options.log });
   }
 
   /**
@@ -70,7 +82,8 @@ export class WeriftViewerFactory implements ViewerFactory {
   async answer(offerSdp: string): Promise<PendingViewer> {
     const checked = checkOffer(offerSdp); // throws OfferRejected before any socket exists
     const allowLoopback = this.options.allowLoopbackCandidates ?? gathersOnLoopback(this.options.webrtc.extraHostAddresses);
-    const pinnedOffer = dropUnroutableCandidates(pinOfferToH264(offerSdp, checked), { allowLoopback });
+    const { offer: withoutMdns, mdns } = splitRemoteCandidates(pinOfferToH264(offerSdp, checked));
+    const pinnedOffer = dropUnroutableCandidates(withoutMdns, { allowLoopback });
     // Without session keys (a factory used on its own) werift's per-process certificate is used.
     const keys = this.sessionKeys;
     const pc = new RTCPeerConnection({
@@ -79,7 +92,7 @@ export class WeriftViewerFactory implements ViewerFactory {
       iceAdditionalHostAddresses: [...this.options.webrtc.extraHostAddresses],
       icePortRange: this.options.webrtc.icePortRange,
       codecs: {
-        audio: [],
+        audio: [useOPUS()],
         video: [useH264({ rtcpFeedback: PINNED_RTCP_FEEDBACK.map((f) => ({ type: f.split(' ')[0]!, parameter: f.split(' ')[1] })) })],
       },
       headerExtensions: {
@@ -97,11 +110,13 @@ export class WeriftViewerFactory implements ViewerFactory {
         // werift's message may quote the SDP; the client gets a fixed line instead.
         throw new OfferRejected('SDP offer could not be applied (werift refused it)');
       }
+      disableDefaultStun(pc);
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'video');
       if (!transceiver) throw new OfferRejected('SDP offer has no usable video m-section');
       transceiver.setDirection('sendonly');
       const track = new MediaStreamTrack({ kind: 'video' });
       pc.addTrack(track, new MediaStream({ id: 'sonobox', tracks: [track] }));
+      for (const audio of pc.getTransceivers().filter((t) => t.kind === 'audio')) answerAudio(audio);
       await pc.setLocalDescription(await pc.createAnswer());
       await waitForIceGathering(pc, this.options.iceGatheringTimeoutMs ?? 5000);
       // Before the answer leaves: from now on only the viewer's ICE-proven address reaches DTLS/SRTP.
@@ -109,12 +124,51 @@ export class WeriftViewerFactory implements ViewerFactory {
       const answerSdp = pc.localDescription?.sdp;
       if (!answerSdp) throw new Error('werift produced no local description after setLocalDescription');
       const viewer = new WeriftViewer(pc, transceiver.sender, extensionPlan(checked.extensionIds), this.packets, this.options, guard);
+      if (mdns.length > 0) void this.trickleMdns(pc, viewer.id, mdns, allowLoopback);
       return { answerSdp, connection: viewer, attach: () => viewer.attach() };
     } catch (error) {
       await pc.close().catch(() => {});
       throw error;
     }
   }
+
+  /**
+   * Resolves the offer's mDNS names and gives werift each routable address as a remote
+   * candidate. ICE is already running by then: the phone's own checks usually win the
+   * race (a peer-reflexive pair), and these pairs are the way when they cannot.
+   */
+  private async trickleMdns(pc: RTCPeerConnection, viewerId: string, candidates: readonly MdnsCandidate[], allowLoopback: boolean): Promise<void> {
+    const found = await this.mdns.resolve([...new Set(candidates.map((c) => c.hostname))]);
+    let added = 0;
+    for (const c of candidates) {
+      for (const record of found.get(c.hostname) ?? []) {
+        const reason = unroutableReason(record.address);
+        if (reason !== undefined && !(reason === 'loopback' && allowLoopback)) continue;
+        if (pc.connectionState === 'closed') return;
+        try {
+          await pc.addIceCandidate({ candidate: withAddress(c.candidate, record.address), sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+          added++;
+        } catch {
+          // werift refused it (e.g. the m-section went away); the other pairs carry on
+        }
+      }
+    }
+    const names = new Set(candidates.map((c) => c.hostname)).size;
+    this.options.log?.(`viewer ${viewerId}: ${found.size} of ${names} mDNS candidate names resolved, ${added} candidates added`);
+  }
+}
+
+/**
+ * The answer to an audio m-section (JSEP, RFC 8829 §5.3.1). Rejecting it (port 0, werift's
+ * answer when it has no audio codec) is valid JSEP but strict stacks refuse the whole
+ * answer: aiortc 1.4 wants rtcp-mux, ICE credentials and a common codec in every section
+ * and got no video either. Accepted with Opus and `inactive` (RFC 8829 §5.3.1: the
+ * direction the answerer has nothing to send on), it stays bundled with the video, which
+ * every stack tested takes. Once the box has sound (issue 12) the same section becomes
+ * `sendonly` with the audio track in the video's stream.
+ */
+function answerAudio(transceiver: RTCRtpTransceiver): void {
+  transceiver.setDirection('inactive');
 }
 
 /** Resolves when gathering is complete or after `timeoutMs`, whichever is first. */
