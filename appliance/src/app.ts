@@ -28,6 +28,7 @@ import { activePreset } from './mask/mask-presets.js';
 import { registerMaskPreview } from './mask/mask-preview-route.js';
 import { SoftwareEncoder } from './encode/software-encoder.js';
 import { V4l2M2mEncoder } from './encode/v4l2-m2m-encoder.js';
+import { streamProfileLevelId } from './encode/v4l2-m2m-encoder-controls.js';
 import { buildServer, isLoopback } from './http/server.js';
 import { createNetworkMode, type NetworkModeDeps } from './network/network-mode.js';
 import { VideoPipeline } from './pipeline/video-pipeline.js';
@@ -123,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log,
   });
 
-  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log });
+  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log, profileLevelId: streamProfileLevelId(settings) });
   const sessions = new SessionManager({
     policy: { linkTtlMs: config.session.linkTtlMs, maxViewers: config.session.maxViewers },
     log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },

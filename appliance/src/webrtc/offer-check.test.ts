@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkOffer, type CheckedOffer } from './offer-check.js';
-import { pinOfferToH264 } from './offer-pinning.js';
+import { pinOfferToH264, signalProfileLevelId } from './offer-pinning.js';
 import { OfferRejected } from './viewer-connection.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./test/fixtures/${name}`, import.meta.url), 'utf8');
@@ -164,5 +164,15 @@ describe('pinOfferToH264', () => {
     const pinned = pinOfferToH264(withSsrc, checkOffer(withSsrc));
     expect(pinned).not.toMatch(/a=ssrc/);
     expect(pinned).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 102$/m);
+  });
+});
+
+describe('signalProfileLevelId', () => {
+  const answer = 'm=video 9 UDP/TLS/RTP/SAVPF 108\r\na=rtpmap:108 H264/90000\r\na=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\na=fmtp:109 apt=108\r\n';
+  it('sets the chosen format\'s profile-level-id, nothing else', () => {
+    expect(signalProfileLevelId(answer, 108, '42e028')).toBe(answer.replace('profile-level-id=42e01f', 'profile-level-id=42e028'));
+  });
+  it('adds it when the fmtp has none', () => {
+    expect(signalProfileLevelId(answer.replace(';profile-level-id=42e01f', ''), 108, '42e01f')).toContain('a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n');
   });
 });

@@ -61,3 +61,18 @@ export function pinOfferToH264(offer: string, checked: CheckedOffer): string {
   }
   return out.join('\r\n') + '\r\n';
 }
+
+/**
+ * Pure: the answer with its video format's profile-level-id set to what the box's encoder
+ * really sends (encode/v4l2-m2m-encoder-controls.ts streamProfileLevelId). werift copies the
+ * offer's value, but the answer describes the sender's stream (RFC 6184 §8.2.2; the browsers
+ * offer level-asymmetry-allowed=1), and Safari shows a black picture when the SPS and the
+ * signalled profile differ. For the box's default 720p30 both are 42e01f.
+ */
+export function signalProfileLevelId(answer: string, payloadType: number, profileLevelId: string): string {
+  return answer.replace(new RegExp(`^(a=fmtp:${payloadType} .*)$`, 'm'), (line) =>
+    /profile-level-id=[0-9a-fA-F]{6}/.test(line)
+      ? line.replace(/profile-level-id=[0-9a-fA-F]{6}/, `profile-level-id=${profileLevelId}`)
+      : `${line};profile-level-id=${profileLevelId}`,
+  );
+}

@@ -258,6 +258,15 @@ describe('WeriftViewerFactory (werift receiver on loopback)', () => {
     expect(answer.slice(answer.indexOf('m=video'))).toMatch(/a=sendonly/);
   });
 
+  it('signals the encoder\'s profile-level-id (1080p30: level 4.0) in the answer, not the offer\'s', async () => {
+    const f = fixture({ profileLevelId: '42e028' });
+    const offer = readFileSync(new URL('./test/fixtures/safari-ios-recvonly-offer.sdp', import.meta.url), 'utf8');
+    const pending = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    expect(pending.answerSdp.match(/^a=fmtp:98 .*$/m)?.[0]).toMatch(/profile-level-id=42e028/);
+    expect(pending.answerSdp).not.toMatch(/profile-level-id=640c1f/);
+  });
+
   it('rejects a bad offer before creating a peer connection', async () => {
     const f = fixture();
     await expect(f.factory.answer('v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n')).rejects.toBeInstanceOf(OfferRejected);

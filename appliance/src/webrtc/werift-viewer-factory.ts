@@ -26,7 +26,7 @@ import { guardIceDatagrams } from './ice-datagram-guard.js';
 import { MdnsResolver } from './mdns-resolver.js';
 import { disableDefaultStun } from './no-default-stun.js';
 import { checkOffer } from './offer-check.js';
-import { PINNED_RTCP_FEEDBACK, pinOfferToH264 } from './offer-pinning.js';
+import { PINNED_RTCP_FEEDBACK, pinOfferToH264, signalProfileLevelId } from './offer-pinning.js';
 import { extensionPlan, PacketCache } from './packet-cache.js';
 import { splitRemoteCandidates, withAddress, type MdnsCandidate } from './remote-candidates.js';
 import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI } from './rtp-header-extensions.js';
@@ -43,6 +43,11 @@ export interface WeriftViewerFactoryOptions extends WeriftViewerOptions {
    * loopback address (dev box, tests), since only then can such a pair work at all.
    */
   readonly allowLoopbackCandidates?: boolean;
+  /**
+   * The profile-level-id of the stream the encoder emits, signalled in every answer
+   * (encode/v4l2-m2m-encoder-controls.ts streamProfileLevelId); default: the offer's.
+   */
+  readonly profileLevelId?: string;
   /** Resolves the phones' mDNS candidates; default one MdnsResolver per factory. */
   readonly mdns?: Pick<MdnsResolver, 'resolve'>;
 }
@@ -121,8 +126,10 @@ export class WeriftViewerFactory implements ViewerFactory {
       await waitForIceGathering(pc, this.options.iceGatheringTimeoutMs ?? 5000);
       // Before the answer leaves: from now on only the viewer's ICE-proven address reaches DTLS/SRTP.
       const guard = guardIceDatagrams(pc);
-      const answerSdp = pc.localDescription?.sdp;
-      if (!answerSdp) throw new Error('werift produced no local description after setLocalDescription');
+      const localSdp = pc.localDescription?.sdp;
+      if (!localSdp) throw new Error('werift produced no local description after setLocalDescription');
+      const pli = this.options.profileLevelId;
+      const answerSdp = pli ? signalProfileLevelId(localSdp, checked.h264.payloadType, pli) : localSdp;
       const viewer = new WeriftViewer(pc, transceiver.sender, extensionPlan(checked.extensionIds), this.packets, this.options, guard);
       if (mdns.length > 0) void this.trickleMdns(pc, viewer.id, mdns, allowLoopback);
       return { answerSdp, connection: viewer, attach: () => viewer.attach() };
