@@ -1,7 +1,6 @@
 /**
  * Debian's Firefox ESR, headless, driven over WebDriver BiDi by puppeteer-core; never a
- * downloaded browser (PUPPETEER_SKIP_DOWNLOAD=1 in package.json's scripts is not enough
- * for `npm ci`, so the executable is always named).
+ * downloaded browser (puppeteer-core downloads none, and the executable is always named).
  *
  * Its ICE settings are Firefox's defaults: mDNS host candidates and `a=end-of-candidates`.
  * Exactly two preferences differ from a stock profile, both an artefact of offline CI:

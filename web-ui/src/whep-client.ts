@@ -12,11 +12,11 @@
  */
 import type { LinkSecret } from './link-fragment.js';
 import type { CodecLike } from './h264-codecs.js';
-import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MediaWatchdog } from './media-watchdog.js';
+import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MediaWatchdog, stallReason } from './media-watchdog.js';
 import { fingerprintMatches } from './sdp-fingerprint.js';
 import { MAX_ATTEMPTS, backoffDelayMs, retryAfterMs } from './retry-policy.js';
 import { ErrorReason, ViewerPhase, isTerminal, transition, type ViewerEvent } from './viewer-state.js';
-import { classifyWhepStatus, gatheringComplete, prepareTransceiver, whepRequest } from './whep-negotiation.js';
+import { classifyWhepStatus, gatheringComplete, preferLowLatency, prepareTransceiver, whepRequest } from './whep-negotiation.js';
 import type { EventSourceLike, FetchLike, PeerLike, ResponseLike, Timers, TrackEventLike } from './whep-ports.js';
 
 export interface WhepClientOptions {
@@ -60,12 +60,14 @@ export class WhepClient {
   /** Bumped whenever in-flight work must be abandoned (teardown, new negotiation). */
   private generation = 0;
   private readonly watchdog: MediaWatchdog;
+  /** A frame of the current peer connection's stream was decoded. */
+  private pictureSeen = false;
   private readonly sleeps = new Set<{ handle: unknown; wake: () => void }>();
   private started = false;
   private left = false;
 
   constructor(private readonly opts: WhepClientOptions) {
-    this.watchdog = new MediaWatchdog(opts.timers, () => this.mediaLost());
+    this.watchdog = new MediaWatchdog(opts.timers, () => this.onStall());
   }
 
   get snapshot(): ViewerSnapshot {
@@ -83,6 +85,17 @@ export class WhepClient {
     if (this.started) return;
     this.started = true;
     void this.negotiate();
+  }
+
+  /**
+   * The page presented a frame of `stream` (requestVideoFrameCallback, or loadeddata /
+   * timeupdate where that is missing). Only this makes the viewer live.
+   */
+  frameDecoded(stream: unknown): void {
+    if (stream === null || stream !== this.stream || this.pc === null || this.pictureSeen) return;
+    this.pictureSeen = true;
+    this.watchdog.clear();
+    this.dispatch({ type: 'media-connected' });
   }
 
   /** From `error` (the page's "Try again"): negotiate again, resuming when possible. */
@@ -224,8 +237,12 @@ export class WhepClient {
     const ice = pc.iceConnectionState;
     const conn = pc.connectionState;
     if (ice === 'connected' || ice === 'completed' || conn === 'connected') {
-      this.watchdog.clear();
-      this.dispatch({ type: 'media-connected' });
+      // Before the first picture the connect watchdog keeps running: ICE (even DTLS) up
+      // says nothing about frames. After it, this is a blip healing on the same stream.
+      if (this.pictureSeen) {
+        this.watchdog.clear();
+        this.dispatch({ type: 'media-connected' });
+      }
     } else if (ice === 'failed' || conn === 'failed') {
       this.mediaLost();
     } else if (ice === 'disconnected' || conn === 'disconnected') {
@@ -235,6 +252,7 @@ export class WhepClient {
 
   private onTrack(pc: PeerLike, event: TrackEventLike): void {
     if (pc !== this.pc) return;
+    preferLowLatency(event.receiver);
     this.stream = event.streams[0] ?? this.opts.createStream(event.track);
     this.notify();
   }
@@ -251,6 +269,14 @@ export class WhepClient {
     if (pc === null || this.phase === ViewerPhase.reconnecting) return false;
     const bad = ['disconnected', 'failed', 'closed'];
     return !bad.includes(pc.iceConnectionState) && !bad.includes(pc.connectionState ?? '');
+  }
+
+  /** The watchdog fired: a stall that resuming cannot cure is an error, the rest is lost media. */
+  private onStall(): void {
+    const pc = this.pc;
+    const reason = pc === null ? 'lost' : stallReason(this.pictureSeen, pc.iceConnectionState, pc.connectionState);
+    if (reason === 'lost') this.mediaLost();
+    else this.fail(reason);
   }
 
   private mediaLost(): void {
@@ -320,6 +346,7 @@ export class WhepClient {
   private closePeer(): void {
     const pc = this.pc;
     this.pc = null;
+    this.pictureSeen = false;
     pc?.close();
   }
 

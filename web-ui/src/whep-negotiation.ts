@@ -5,7 +5,7 @@
  * answers whole offers only), build the request, and classify the response.
  */
 import { pickH264Codecs, type CodecLike } from './h264-codecs.js';
-import type { HeaderExtensionLike, PeerLike, RequestInitLike, Timers, TransceiverLike } from './whep-ports.js';
+import type { HeaderExtensionLike, PeerLike, ReceiverLike, RequestInitLike, Timers, TransceiverLike } from './whep-ports.js';
 
 /** Non-trickle offer: wait at most this long for ICE gathering, then send what we have. */
 export const GATHERING_TIMEOUT_MS = 2_000;
@@ -88,4 +88,19 @@ export function classifyWhepStatus(status: number): WhepReply {
   if (status === 429) return { kind: 'retry', retryAfter: true };
   if (status >= 500) return { kind: 'retry', retryAfter: false };
   return { kind: 'rejected' };
+}
+
+/**
+ * Asks the receiver for the smallest jitter buffer (RTCRtpReceiver.jitterBufferTarget = 0,
+ * W3C webrtc-extensions: Chrome 124+, Firefox 115+, Safari 27+). Chromium already honours the
+ * box's playout-delay (0, 0) header extension; Firefox negotiates that extension but ignores
+ * it, so there this is what lowers the latency (bench/latency-bench.ts measures both).
+ */
+export function preferLowLatency(receiver: ReceiverLike | undefined): void {
+  if (!receiver || !('jitterBufferTarget' in receiver)) return;
+  try {
+    receiver.jitterBufferTarget = 0;
+  } catch {
+    // an engine that refuses the value keeps its default buffer
+  }
 }

@@ -36,6 +36,11 @@ export interface HeaderExtensionLike {
 export interface TrackEventLike {
   readonly track: unknown;
   readonly streams: readonly unknown[];
+  readonly receiver?: ReceiverLike;
+}
+/** RTCRtpReceiver's latency knob (W3C webrtc-extensions); absent on older browsers. */
+export interface ReceiverLike {
+  jitterBufferTarget?: number | null;
 }
 /** The slice of RTCPeerConnection this client uses. */
 export interface PeerLike {
