@@ -33,6 +33,19 @@ export interface NetnsPair {
   spawnIn(end: NetnsEnd, command: string, args: readonly string[], options?: SpawnOptions): ChildProcess;
   /** Runs a command inside a namespace and returns its stdout. */
   execIn(end: NetnsEnd, command: string, args: readonly string[]): string;
+  /**
+   * Starts counting packets `end` sends to anything but the other end (and the link's own
+   * multicast, 224.0.0.0/24 and ff02::/16: mDNS, its IGMP/MLD membership reports, IPv6
+   * neighbour discovery, none of which a router forwards): a box that talks only to its
+   * phone counts 0.
+   * Returns a reader of the count.
+   */
+  countForeignEgress(end: NetnsEnd): () => number;
+  /**
+   * Drops DTLS (RFC 7983 §7: first byte 20..63) arriving at `end`, letting STUN through:
+   * ICE completes and DTLS never does. Returns the undo.
+   */
+  dropInboundDtls(end: NetnsEnd): () => void;
   /** Deletes both namespaces (the veth pair goes with them). Idempotent. */
   close(): void;
 }
@@ -90,9 +103,33 @@ export function createNetnsPair(tag: string): NetnsPair {
     close();
     throw error;
   }
+  const nft = (end: NetnsEnd, ruleset: string): void => {
+    execFileSync('ip', ['netns', 'exec', end.ns, 'nft', '-f', '-'], { input: ruleset });
+  };
   return {
     box,
     phone,
+    countForeignEgress(end) {
+      const other = end === box ? phone : box;
+      nft(end, `table inet sbbr_egress {
+        chain output {
+          type filter hook output priority 0; policy accept;
+          oifname "lo" return
+          ip daddr { ${other.ipv4}, 224.0.0.0/24 } return
+          ip6 daddr { ${other.ipv6}, fe80::/10, ff02::/16 } return
+          counter
+        }
+      }`);
+      return () => {
+        const json = execFileSync('ip', ['netns', 'exec', end.ns, 'nft', '-j', 'list', 'chain', 'inet', 'sbbr_egress', 'output'], { encoding: 'utf8' });
+        return Number(/"counter": \{"packets": (\d+)/.exec(json)?.[1] ?? NaN);
+      };
+    },
+    dropInboundDtls(end) {
+      // @th,64,8: the first byte after the 8-byte UDP header (nft raw payload expression).
+      nft(end, 'table inet sbbr_dtls { chain input { type filter hook input priority 0; policy accept; meta l4proto udp @th,64,8 20-63 drop } }');
+      return () => execFileSync('ip', ['netns', 'exec', end.ns, 'nft', 'delete', 'table', 'inet', 'sbbr_dtls']);
+    },
     spawnIn: (end, command, args, options) => spawn('ip', ['netns', 'exec', end.ns, command, ...args], options ?? {}),
     execIn: (end, command, args) => execFileSync('ip', ['netns', 'exec', end.ns, command, ...args], { encoding: 'utf8' }),
     close,
