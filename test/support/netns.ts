@@ -127,7 +127,12 @@ export function createNetnsPair(tag: string): NetnsPair {
     },
     dropInboundDtls(end) {
       // @th,64,8: the first byte after the 8-byte UDP header (nft raw payload expression).
-      nft(end, 'table inet sbbr_dtls { chain input { type filter hook input priority 0; policy accept; meta l4proto udp @th,64,8 20-63 drop } }');
+      nft(end, `table inet sbbr_dtls {
+        chain input {
+          type filter hook input priority 0; policy accept;
+          meta l4proto udp @th,64,8 20-63 drop
+        }
+      }`);
       return () => execFileSync('ip', ['netns', 'exec', end.ns, 'nft', 'delete', 'table', 'inet', 'sbbr_dtls']);
     },
     spawnIn: (end, command, args, options) => spawn('ip', ['netns', 'exec', end.ns, command, ...args], options ?? {}),
