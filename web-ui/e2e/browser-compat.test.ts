@@ -1,4 +1,6 @@
 /**
+ * Runs in the unit project (Node, no browser); it lives beside the page's browser tests for
+ * their Node types (web-ui/tsconfig.json has none, on purpose).
  * Every browser API the viewer page relies on, against MDN's browser-compat-data (npm
  * @mdn/browser-compat-data, the data caniuse and MDN show): the phone browsers a parent may
  * have must have each API the page cannot do without, and each one it can do without must
@@ -66,9 +68,9 @@ const APIS: readonly Api[] = [
   { path: 'api.HTMLVideoElement.playsInline', token: 'playsInline', fallback: 'browsers without it play inline anyway' },
 ];
 
-const source = readdirSync(new URL('.', import.meta.url))
+const source = readdirSync(new URL('../src/', import.meta.url))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-  .map((f) => readFileSync(new URL(f, import.meta.url), 'utf8'))
+  .map((f) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8'))
   .join('\n');
 
 /** The statements for one browser, without flag-only or prefixed ones (not what a phone runs). */
@@ -103,6 +105,7 @@ describe('browser APIs the viewer page relies on (MDN browser-compat-data)', () 
   });
 
   it('README.md carries this table', () => {
+    // Generated from the data: on a mismatch the message holds the block to paste.
     const rows = APIS.map((a) => `| \`${a.path.replace(/^api\./, '').replace(/_static$/, ' (static)').replace(/_event$/, ' event')}\` | ${PHONES.map((p) => version(a.path, p.key)).join(' | ')} | ${a.fallback ?? 'required'} |`);
     const table = [
       `| API (@mdn/browser-compat-data ${bcd.__meta.version}) | ${PHONES.map((p) => `${p.name} (page: ${p.floor}+)`).join(' | ')} | without it |`,
