@@ -36,8 +36,9 @@ export async function pageState(page: Page): Promise<string | undefined> {
  * (capture/frame-stamp.ts: stampReaderSource). Frames whose stamp cannot be read are
  * skipped; the call fails if fewer than `count` are read within the timeout.
  */
-export async function samplePresentedFrames(page: Page, readerSource: string, count: number, timeoutMs = 20_000): Promise<PresentedFrame[]> {
-  return page.evaluate(
+export async function samplePresentedFrames(page: Page | { evaluate: unknown }, readerSource: string, count: number, timeoutMs = 20_000): Promise<PresentedFrame[]> {
+  // Either driver (playwright for Chromium, puppeteer for Firefox): see evaluatorOf.
+  return evaluatorOf(page)(
     ({ readerSource, count, timeoutMs }) =>
       new Promise<PresentedFrame[]>((resolve, reject) => {
         // <sonobox-viewer> renders into the light DOM (its CSS is an external sheet for the CSP).
