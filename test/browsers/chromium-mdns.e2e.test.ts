@@ -5,12 +5,12 @@
  * Also the stall a real network can cause: ICE completes, DTLS never does.
  */
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stampReaderSource } from '../../appliance/src/capture/frame-stamp.js';
 import { launchChromium } from '../support/chromium.js';
 import { tokenFromLink } from '../support/link.js';
-import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../support/netns.js';
-import { startNetnsBox, type NetnsBox } from '../support/netns-box.js';
+import { netnsUnavailable } from '../support/netns.js';
+import { useNetnsBox } from '../support/netns-box.js';
 import {
   countPresentedFrames,
   evaluatorOf,
@@ -37,31 +37,12 @@ async function device(browser: Browser): Promise<Page> {
   return context.newPage();
 }
 
-async function newLink(box: NetnsBox): Promise<string> {
-  const r = await box.api('POST', '/api/session');
-  expect(r.status).toBe(201);
-  return (JSON.parse(r.body) as { link: string }).link;
-}
-
 describe.skipIf(why !== undefined)(why ? `Chromium with default mDNS — SKIPPED: ${why}` : 'Chromium with default mDNS, on a veth LAN', () => {
-  let pair: NetnsPair;
-  let box: NetnsBox;
-  let chromium: Browser;
-
-  beforeAll(async () => {
-    pair = createNetnsPair('cr');
-    box = await startNetnsBox(pair, ['--max-viewers', '3']);
-    chromium = await launchChromium({ netns: pair.phone.ns });
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await box?.stop();
-    pair?.close();
-  });
+  const s = useNetnsBox('cr', ['--max-viewers', '3'], (pair) => launchChromium({ netns: pair.phone.ns }));
 
   it('plays the live picture; Chromium offered only mDNS names and the pair came from its own checks', async () => {
-    const page = await device(chromium);
-    await page.goto(await newLink(box));
+    const page = await device(s.phone);
+    await page.goto(await s.box.newLink());
     const ev = evaluatorOf(page);
     await waitForPageState(ev, 'live', 30_000);
     const counted = await countPresentedFrames(ev, stampReaderSource, 60, 30_000);
@@ -74,33 +55,33 @@ describe.skipIf(why !== undefined)(why ? `Chromium with default mDNS — SKIPPED
     for (const c of candidates) expect(c.split(' ')[4]).toMatch(/^[0-9a-f-]{36}\.local$/);
     expect(offers[0]).not.toContain('a=end-of-candidates');
     // The box answers with its veth address, not loopback (no --ice-host).
-    expect(answers[0]).toMatch(new RegExp(`a=candidate:\\S+ 1 udp \\d+ ${pair.box.ipv4.replace(/\./g, '\\.')} `));
+    expect(answers[0]).toMatch(new RegExp(`a=candidate:\\S+ 1 udp \\d+ ${s.pair.box.ipv4.replace(/\./g, '\\.')} `));
     expect(answers[0]).not.toMatch(/ 127\.0\.0\.1 /);
     // mDNS really ran over the veth: Chromium's responder answered the box's multicast
     // queries for both names. (The addresses it gives are not always usable: the fixture
     // capture got 0.0.0.0 and ::, which the box drops; then ICE rides on the peer-reflexive
     // candidate learned from Chromium's own checks.)
-    const resolved = await box.waitForLog(/mDNS candidate names resolved/);
+    const resolved = await s.box.waitForLog(/mDNS candidate names resolved/);
     expect(resolved).toMatch(/: 2 of 2 mDNS candidate names resolved, [0-2] candidates added/);
     console.log(`Chromium mDNS: ${/resolved, (\d) candidates added/.exec(resolved)![1]} routable candidate(s) from its answers`);
     await page.context().close();
   });
 
   it('a WHEP player\'s audio + video offer plays; the audio is answered, inactive', async () => {
-    const player = await device(chromium);
-    await player.goto(`${box.base}/v`);
-    const result = await playWhepAudioVideo(evaluatorOf(player), tokenFromLink(await newLink(box)), 4_000);
+    const player = await device(s.phone);
+    await player.goto(`${s.box.base}/v`);
+    const result = await playWhepAudioVideo(evaluatorOf(player), tokenFromLink(await s.box.newLink()), 4_000);
     expect(result).toMatchObject({ status: 201, audioDirection: 'inactive', width: 1280 });
     expect(result.frames).toBeGreaterThan(20);
     await player.context().close();
   });
 
   it('ICE completes but DTLS never does (DTLS dropped at the box): an error within 15 s of the answer, never "Live"', async () => {
-    const undo = pair.dropInboundDtls(pair.box);
+    const undo = s.pair.dropInboundDtls(s.pair.box);
     try {
-      const page = await device(chromium);
+      const page = await device(s.phone);
       const answered = page.waitForResponse((r) => r.url().endsWith('/whep') && r.status() === 201);
-      await page.goto(await newLink(box));
+      await page.goto(await s.box.newLink());
       await answered;
       const t0 = performance.now();
       await waitForPageState(evaluatorOf(page), 'error', 20_000);

@@ -4,13 +4,13 @@
  * its own command line in the other namespace with no --ice-host. Only the two offline H.264
  * preferences differ from a stock profile (test/support/firefox.ts says why).
  */
-import type { Browser, Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
 import { stampReaderSource } from '../../appliance/src/capture/frame-stamp.js';
 import { haveFirefox, launchFirefox } from '../support/firefox.js';
 import { tokenFromLink } from '../support/link.js';
-import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../support/netns.js';
-import { startNetnsBox, type NetnsBox } from '../support/netns-box.js';
+import { netnsUnavailable } from '../support/netns.js';
+import { useNetnsBox } from '../support/netns-box.js';
 import {
   countPresentedFrames,
   evaluatorOf,
@@ -23,28 +23,16 @@ import {
 const why = netnsUnavailable() ?? (haveFirefox ? undefined : 'Debian firefox-esr is not installed (.ci/apt-packages.d/browsers.txt)');
 
 describe.skipIf(why !== undefined)(why ? `Firefox ESR with default ICE — SKIPPED: ${why}` : 'Firefox ESR with default ICE, on a veth LAN', () => {
-  let pair: NetnsPair;
-  let box: NetnsBox;
-  let firefox: Browser;
   let egress: () => number;
   let first: Page;
-
-  beforeAll(async () => {
-    pair = createNetnsPair('ff');
+  const s = useNetnsBox('ff', ['--max-viewers', '2'], (pair) => launchFirefox({ netns: pair.phone.ns }), (pair) => {
     egress = pair.countForeignEgress(pair.box);
-    box = await startNetnsBox(pair, ['--max-viewers', '2']);
-    firefox = await launchFirefox({ netns: pair.phone.ns });
-  });
-  afterAll(async () => {
-    await firefox?.close();
-    await box?.stop();
-    pair?.close();
   });
 
   it('plays the live test pattern: ≥ 100 presented frames at 1280×720, frame counter moving', async () => {
-    first = await firefox.newPage();
+    first = await s.phone.newPage();
     await first.evaluateOnNewDocument(recordWhepExchange);
-    await first.goto(box.link);
+    await first.goto(s.box.link);
     const page = evaluatorOf(first);
     await waitForPageState(page, 'live', 40_000);
     const counted = await countPresentedFrames(page, stampReaderSource, 100, 60_000);
@@ -59,14 +47,14 @@ describe.skipIf(why !== undefined)(why ? `Firefox ESR with default ICE — SKIPP
     expect(candidates.length).toBeGreaterThan(0);
     for (const c of candidates) expect(c.split(' ')[4]).toMatch(/^[0-9a-f-]{36}\.local$/);
     expect(offers[0]).toContain('a=end-of-candidates');
-    const resolved = await box.waitForLog(/mDNS candidate names resolved/);
+    const resolved = await s.box.waitForLog(/mDNS candidate names resolved/);
     expect(resolved).toMatch(/: 2 of 2 mDNS candidate names resolved, [12] candidates added/);
     expect(first.url()).not.toContain('#');
   });
 
   it('the same link on a second device is refused while the first keeps playing', async () => {
-    const second = await (await firefox.createBrowserContext()).newPage();
-    await second.goto(box.link);
+    const second = await (await s.phone.createBrowserContext()).newPage();
+    await second.goto(s.box.link);
     const page = evaluatorOf(second);
     await waitForPageState(page, 'link-invalid');
     expect(await page(() => document.getElementById('status')!.textContent!.replace(/\s+/g, ' ').trim(), null)).toBe(
@@ -79,11 +67,9 @@ describe.skipIf(why !== undefined)(why ? `Firefox ESR with default ICE — SKIPP
   });
 
   it('a WHEP player\'s audio + video offer (video bundle-only) plays; the audio is answered, inactive', async () => {
-    const r = await box.api('POST', '/api/session');
-    expect(r.status).toBe(201);
-    const token = tokenFromLink((JSON.parse(r.body) as { link: string }).link);
-    const player = await (await firefox.createBrowserContext()).newPage();
-    await player.goto(`${box.base}/v`); // same origin for fetch; no fragment, so the page itself does nothing
+    const token = tokenFromLink(await s.box.newLink());
+    const player = await (await s.phone.createBrowserContext()).newPage();
+    await player.goto(`${s.box.base}/v`); // same origin for fetch; no fragment, so the page itself does nothing
     const result = await playWhepAudioVideo(evaluatorOf(player), token, 5_000);
     expect(result.status).toBe(201);
     expect(result.audioDirection).toBe('inactive');
@@ -94,11 +80,11 @@ describe.skipIf(why !== undefined)(why ? `Firefox ESR with default ICE — SKIPP
 
   it('ending the session tells the page; the box sent nothing but to the phone; no address or token in its log', async () => {
     await first.bringToFront();
-    expect((await box.api('DELETE', '/api/session')).status).toBe(200);
+    expect((await s.box.api('DELETE', '/api/session')).status).toBe(200);
     await waitForPageState(evaluatorOf(first), 'ended', 15_000);
     expect(egress()).toBe(0); // no STUN to Google, no DNS: only the phone and the link's multicast
     // The log, not the `Link:` line main.ts prints for the sonographer's terminal.
-    const logs = box.logs.filter((l) => !l.startsWith('Link: ')).join('\n');
-    for (const secret of [pair.phone.ipv4, pair.phone.ipv6, tokenFromLink(box.link)]) expect(logs).not.toContain(secret);
+    const logs = s.box.logs.filter((l) => !l.startsWith('Link: ')).join('\n');
+    for (const secret of [s.pair.phone.ipv4, s.pair.phone.ipv6, tokenFromLink(s.box.link)]) expect(logs).not.toContain(secret);
   });
 });

@@ -13,10 +13,9 @@ Usage: aiortc-viewer.py URL TOKEN [--seconds S] [--print-offer]
 import asyncio
 import json
 import sys
-import urllib.error
-import urllib.request
-
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from whep_post import post_offer
 
 
 async def main(url, token, seconds, print_offer):
@@ -49,14 +48,8 @@ async def main(url, token, seconds, print_offer):
         sys.stdout.write(pc.localDescription.sdp)
         await pc.close()
         return
-    request = urllib.request.Request(url, data=pc.localDescription.sdp.encode(), method="POST", headers={
-        "Content-Type": "application/sdp", "Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            result["status"] = response.status
-            answer = response.read().decode()
-    except urllib.error.HTTPError as e:
-        result["status"] = e.code
+    result["status"], answer = post_offer(url, token, pc.localDescription.sdp)
+    if answer is None:
         print(json.dumps(result), flush=True)
         await pc.close()
         return

@@ -9,10 +9,10 @@ Usage: gst-whep-viewer.py URL TOKEN [--seconds S] [--decoder avdec_h264|openh264
 """
 import json
 import sys
-import urllib.error
-import urllib.request
 
 import gi
+
+from whep_post import post_offer
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstSdp", "1.0")
@@ -73,16 +73,9 @@ def on_pad(_element, pad):
     pad.link(chain.get_static_pad("sink"))
 
 
-def post_offer():
-    offer = webrtc.get_property("local-description").sdp.as_text()
-    request = urllib.request.Request(URL, data=offer.encode(), method="POST", headers={
-        "Content-Type": "application/sdp", "Authorization": f"Bearer {TOKEN}"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            result["status"] = response.status
-            answer = response.read().decode()
-    except urllib.error.HTTPError as e:
-        result["status"] = e.code
+def send_offer():
+    result["status"], answer = post_offer(URL, TOKEN, webrtc.get_property("local-description").sdp.as_text())
+    if answer is None:
         return finish()
     ok, sdp = GstSdp.SDPMessage.new_from_text(answer)
     if ok != GstSdp.SDPResult.OK:
@@ -94,7 +87,7 @@ def post_offer():
 
 def on_gathering(element, _spec):
     if element.get_property("ice-gathering-state") == GstWebRTC.WebRTCICEGatheringState.COMPLETE:
-        GLib.idle_add(post_offer)
+        GLib.idle_add(send_offer)
 
 
 def on_offer(promise, _data):

@@ -9,10 +9,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tokenFromLink } from '../support/link.js';
-import { createNetnsPair, netnsUnavailable, type NetnsPair } from '../support/netns.js';
-import { startNetnsBox, type NetnsBox } from '../support/netns-box.js';
+import { netnsUnavailable } from '../support/netns.js';
+import { useNetnsBox } from '../support/netns-box.js';
 
 const python = '/usr/bin/python3'; // Debian's, with python3-gi and python3-aiortc
 const stacks = fileURLToPath(new URL('.', import.meta.url));
@@ -29,25 +29,13 @@ interface ViewerResult {
 }
 
 describe.skipIf(why !== undefined)(why ? `non-browser WHEP viewers — SKIPPED: ${why}` : 'non-browser WHEP viewers of the real box, on a veth LAN', () => {
-  let pair: NetnsPair;
-  let box: NetnsBox;
-
-  beforeAll(async () => {
-    pair = createNetnsPair('st');
-    box = await startNetnsBox(pair, ['--max-viewers', '4']);
-  });
-  afterAll(async () => {
-    await box?.stop();
-    pair?.close();
-  });
+  const s = useNetnsBox('st', ['--max-viewers', '8'], async () => undefined);
 
   /** Runs a viewer script in the phone's namespace with a fresh link; its one JSON line. */
   async function view(script: string, extra: string[] = []): Promise<ViewerResult> {
-    const r = await box.api('POST', '/api/session');
-    expect(r.status).toBe(201);
-    const token = tokenFromLink((JSON.parse(r.body) as { link: string }).link);
+    const token = tokenFromLink(await s.box.newLink());
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile('ip', ['netns', 'exec', pair.phone.ns, python, `${stacks}/${script}`, `${box.base}/whep`, token, '--seconds', '5', ...extra],
+      execFile('ip', ['netns', 'exec', s.pair.phone.ns, python, '-B', `${stacks}/${script}`, `${s.box.base}/whep`, token, '--seconds', '5', ...extra],
         { timeout: 60_000, encoding: 'utf8' }, (error, out, err) => (error ? reject(new Error(`${script}: ${error.message}\n${err}`)) : resolve(out)));
     });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as ViewerResult;

@@ -6,7 +6,8 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { NetnsPair } from './netns.js';
+import { afterAll, beforeAll } from 'vitest';
+import { createNetnsPair, type NetnsPair } from './netns.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,6 +20,8 @@ export interface NetnsBox {
   readonly logs: string[];
   /** A box-only API call made from inside the box's namespace; JSON body or text. */
   api(method: 'POST' | 'DELETE' | 'GET', path: string): Promise<{ status: number; body: string }>;
+  /** A fresh one-time link (POST /api/session from the box itself: a session or its next link). */
+  newLink(): Promise<string>;
   /** Resolves with the first log line matching `pattern` (waits up to `timeoutMs`). */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
@@ -77,6 +80,11 @@ export async function startNetnsBox(pair: NetnsPair, extraArgs: readonly string[
     base: new URL(link).origin,
     logs,
     api,
+    async newLink() {
+      const r = await api('POST', '/api/session');
+      if (r.status !== 201) throw new Error(`POST /api/session answered ${r.status}: ${r.body}`);
+      return (JSON.parse(r.body) as { link: string }).link;
+    },
     waitForLog,
     async stop() {
       if (exited) return;
@@ -89,3 +97,37 @@ export async function startNetnsBox(pair: NetnsPair, extraArgs: readonly string[
   };
 }
 
+
+/** What useNetnsBox() sets up for a test file; read its fields inside tests only. */
+export interface NetnsSession<B> {
+  readonly pair: NetnsPair;
+  readonly box: NetnsBox;
+  /** What `launch` gave for the phone's side (a browser), if anything. */
+  readonly phone: B;
+}
+
+/**
+ * beforeAll/afterAll for a file: a fresh namespace pair tagged `tag`, `before` (e.g. nft
+ * counters) applied to it, the box started in its box end with `boxArgs`, then `launch`
+ * for the phone end; all torn down in reverse.
+ */
+export function useNetnsBox<B extends { close(): Promise<unknown> } | undefined>(
+  tag: string,
+  boxArgs: readonly string[],
+  launch: (pair: NetnsPair) => Promise<B>,
+  before?: (pair: NetnsPair) => void,
+): NetnsSession<B> {
+  const session = {} as { pair: NetnsPair; box: NetnsBox; phone: B };
+  beforeAll(async () => {
+    session.pair = createNetnsPair(tag);
+    before?.(session.pair);
+    session.box = await startNetnsBox(session.pair, boxArgs);
+    session.phone = await launch(session.pair);
+  });
+  afterAll(async () => {
+    await session.phone?.close();
+    await session.box?.stop();
+    session.pair?.close();
+  });
+  return session;
+}
