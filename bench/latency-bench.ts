@@ -45,6 +45,8 @@ interface RunResult {
   ffP95Ms: number;
   /** Frames both browsers presented (the latencies are over these). */
   common: number;
+  /** Frames Firefox presented in the window. */
+  ffRendered: number;
 }
 
 const args = process.argv.slice(2);
@@ -165,8 +167,9 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   // Both browsers sample over the same seconds; latencies are compared on the frames both
   // presented (same seq), so the two columns are the same frames through two engines.
   const [chromiumFrames, firefoxFrames] = await Promise.all([
-    samplePresentedFrames(page, stampReaderSource, seconds * 30, (seconds + 10) * 1000),
-    ffPage ? samplePresentedFrames(ffPage, stampReaderSource, seconds * 30, (seconds + 20) * 1000).catch(() => [] as PresentedFrame[]) : Promise.resolve([] as PresentedFrame[]),
+    // The same wall-clock window for both; what each presents in it is the measurement.
+    samplePresentedFrames(page, stampReaderSource, seconds * 30, seconds * 1000 + 500, true),
+    ffPage ? samplePresentedFrames(ffPage, stampReaderSource, seconds * 30, seconds * 1000 + 500, true) : Promise.resolve([] as PresentedFrame[]),
   ]).finally(() => clearInterval(rssTimer));
   const ffBySeq = new Map(firefoxFrames.map((f) => [f.seq, f]));
   const common = ffPage ? chromiumFrames.filter((f) => ffBySeq.has(f.seq)) : chromiumFrames;
@@ -184,6 +187,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
       ffMedianMs: ffPage && ffLat.length ? quantile(ffLat, 0.5) : NaN,
       ffP95Ms: ffPage && ffLat.length ? quantile(ffLat, 0.95) : NaN,
       common: ffPage ? ffLat.length : NaN,
+      ffRendered: ffPage ? firefoxFrames.length : NaN,
       rendered: frames.length,
       sent,
       boxCpuPct: ((cpuTicks(boxPid) - ticks0) / CLK_TCK / elapsedS) * 100,
@@ -232,17 +236,17 @@ async function main(): Promise<void> {
   const rows = viewerCounts.map((n) => {
     const rs = results.filter((r) => r.viewers === n);
     const m = (k: keyof RunResult): number => median(rs.map((r) => r[k] as number));
-    return { n, median: m('medianMs'), p95: m('p95Ms'), ffMedian: m('ffMedianMs'), ffP95: m('ffP95Ms'), common: m('common'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
+    return { n, median: m('medianMs'), p95: m('p95Ms'), ffMedian: m('ffMedianMs'), ffP95: m('ffP95Ms'), common: m('common'), ffRendered: m('ffRendered'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
   });
   const one = rows.find((r) => r.n === 1);
   console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}${firefox ? `, ${await firefox.version().catch(() => 'Firefox')} beside Chromium in every run` : ''}, jitterBufferTarget ${jitterTargetOff ? 'off' : '0'}\n`);
-  console.log('| viewers | Chromium median | p95 | Firefox median | p95 | common frames | frames rendered / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) |');
+  console.log('| viewers | Chromium median | p95 | Firefox median | p95 | common frames | frames rendered: Chromium / Firefox / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '—');
   for (const r of rows) {
     const extra = one && r.n > 1 ? `${((r.box - one.box) / (r.n - 1)).toFixed(1)} %` : '—';
     const label = firefox ? `${r.n} + Firefox` : String(r.n);
-    console.log(`| ${label} | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.ffMedian)} | ${ms(r.ffP95)} | ${Number.isFinite(r.common) ? r.common : '—'} | ${r.rendered} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB |`);
+    console.log(`| ${label} | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.ffMedian)} | ${ms(r.ffP95)} | ${Number.isFinite(r.common) ? r.common : '—'} | ${r.rendered} / ${Number.isFinite(r.ffRendered) ? r.ffRendered : '—'} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB |`);
   }
 }
 
