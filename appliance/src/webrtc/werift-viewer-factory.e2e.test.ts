@@ -219,9 +219,13 @@ describe('WeriftViewerFactory (werift receiver on loopback)', () => {
       mdns: {
         resolve: async (n: readonly string[]) => {
           asked.push([...n]);
-          // One name answers with a routable address, the other with a link-local one (a
-          // hostile responder's way to make the box probe its own link): that one is dropped.
-          return new Map([[names[0]!, [{ name: names[0]!, family: 4 as const, address: '10.77.0.2' }]], [names[1]!, [{ name: names[1]!, family: 4 as const, address: '169.254.0.9' }]]]);
+          // One name answers with a routable address, the other with link-local ones (IPv4
+          // and IPv6: unusable without a zone, and a hostile responder's way to make the box
+          // probe its own link): those are dropped, as in an offer.
+          return new Map([
+            [names[0]!, [{ name: names[0]!, family: 4 as const, address: '10.77.0.2' }]],
+            [names[1]!, [{ name: names[1]!, family: 4 as const, address: '169.254.0.9' }, { name: names[1]!, family: 6 as const, address: 'fe80::1' }]],
+          ]);
         },
       },
     });
