@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['appliance/src/**/*.test.ts', 'web-ui/src/**/*.test.ts'],
+          include: ['appliance/src/**/*.test.ts', 'web-ui/**/*.test.ts'],
           exclude: ['**/*.e2e.test.ts', '**/*.hw.test.ts', '**/node_modules/**'],
           testTimeout: 20_000,
         },

@@ -5,20 +5,26 @@
  * it ships in: transpiled, started by systemd/sonobox-launch (bench/shipped-app.ts); with
  * --dev, through tsx as `npm start` runs it. Each frame carries its generation time as a stamp (capture/frame-stamp.ts);
  * one viewer is a real headless Chromium that reads the stamp back from every presented
- * frame (requestVideoFrameCallback + canvas), the others are PacketReceivers that complete
- * ICE/DTLS/SRTP and count packets without decoding, so the 2-core machine is not
- * saturated by rendering. Runs are interleaved (1, 4, 8, 1, 4, 8, …) and medians reported.
+ * frame (requestVideoFrameCallback + canvas), and a headless Firefox ESR does the same in
+ * the same run, over the same frames (Firefox ignores the playout-delay extension; the page
+ * sets RTCRtpReceiver.jitterBufferTarget = 0 instead, web-ui/src/whep-negotiation.ts). The
+ * other viewers are PacketReceivers that complete ICE/DTLS/SRTP and count packets without
+ * decoding, so the 2-core machine is not saturated by rendering. Runs are interleaved
+ * (1, 4, 8, 1, 4, 8, …) and medians reported.
  *
- * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8] [--dev]
+ * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8] [--dev] [--no-firefox]
+ *        [--jitter-buffer-target off]  (the page leaves the engines' own jitter buffer: the A/B)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { stampReaderSource } from '../appliance/src/capture/frame-stamp.js';
+import type { Browser as Firefox } from 'puppeteer-core';
 import { launchChromium } from '../test/support/chromium.js';
+import { haveFirefox, launchFirefox } from '../test/support/firefox.js';
 import { tokenFromLink } from '../test/support/link.js';
-import { openViewer, samplePresentedFrames, waitForState } from '../test/support/viewer-page.js';
+import { evaluatorOf, openViewer, samplePresentedFrames, waitForPageState, waitForState, type PresentedFrame } from '../test/support/viewer-page.js';
 import { PacketReceiver } from './packet-receiver.js';
 import { launcher, stageShippedApp } from './shipped-app.js';
 
@@ -34,6 +40,13 @@ interface RunResult {
   receiverPackets: number;
   /** Bitrate the encoder actually produced, from a packet receiver or Chromium's stats. */
   mbps: number;
+  /** Firefox over the frames both browsers presented (NaN without Firefox). */
+  ffMedianMs: number;
+  ffP95Ms: number;
+  /** Frames both browsers presented (the latencies are over these). */
+  common: number;
+  /** Frames Firefox presented in the window. */
+  ffRendered: number;
 }
 
 const args = process.argv.slice(2);
@@ -46,6 +59,12 @@ const seconds = Number(opt('seconds', '10'));
 const viewerCounts = opt('viewers', '1,4,8').split(',').map(Number);
 /** --dev: measure the TypeScript run through tsx (npm start) instead of the shipped form. */
 const devForm = args.includes('--dev');
+const withFirefox = !args.includes('--no-firefox') && haveFirefox;
+/** --jitter-buffer-target off: hide the attribute from the page, so it keeps each engine's buffer. */
+const jitterTargetOff = opt('jitter-buffer-target', 'on') === 'off';
+const hideJitterBufferTarget = (): void => {
+  delete (RTCRtpReceiver.prototype as unknown as { jitterBufferTarget?: unknown }).jitterBufferTarget;
+};
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
 const loadBefore = loadavg()[0]!;
 
@@ -86,7 +105,7 @@ const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b),
 
 async function startBox(port: number, shippedApp: string | undefined): Promise<ChildProcess> {
   const boxArgs = ['--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
-    '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts)),
+    '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts) + 1),
     '--no-session', '--display', 'png', '--button', 'terminal'];
   const env = { ...process.env, SONOBOX_LOG_LEVEL: 'warn' };
   const box = shippedApp
@@ -112,17 +131,27 @@ async function streamStats(base: string): Promise<{ accessUnitsOut: number; byte
   return s.stream;
 }
 
-async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typeof launchChromium>>, viewers: number): Promise<RunResult> {
+async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typeof launchChromium>>, firefox: Firefox | undefined, viewers: number): Promise<RunResult> {
   await api(base, 'DELETE', '/api/session');
   const links: string[] = [];
-  for (let i = 0; i < viewers; i++) {
+  for (let i = 0; i < viewers + (firefox ? 1 : 0); i++) {
     const r = await api(base, 'POST', '/api/session');
     if (r.status !== 201) throw new Error(`POST /api/session answered ${r.status}`);
     links.push(((await r.json()) as { link: string }).link);
   }
-  const page = await openViewer(browser, links[0]!);
+  const page = await openViewer(browser, links[0]!, (p) => {
+    if (jitterTargetOff) void p.addInitScript(hideJitterBufferTarget);
+  });
   await waitForState(page, 'live');
-  const receivers = links.slice(1).map(() => new PacketReceiver(base));
+  let ffPage: Awaited<ReturnType<Firefox['newPage']>> | undefined;
+  if (firefox) {
+    ffPage = await firefox.newPage();
+    await ffPage.evaluateOnNewDocument('globalThis.__name = (f) => f'); // tsx keepNames, as openViewer does
+    if (jitterTargetOff) await ffPage.evaluateOnNewDocument(hideJitterBufferTarget);
+    await ffPage.goto(links[viewers]!);
+    await waitForPageState(evaluatorOf(ffPage), 'live', 30_000);
+  }
+  const receivers = links.slice(1, viewers).map(() => new PacketReceiver(base));
   await Promise.all(receivers.map((rc, i) => rc.connect(tokenFromLink(links[i + 1]!))));
   await new Promise((r) => setTimeout(r, 3000)); // warm-up: jitter buffers settle, IDRs pass
   const encoderPid = childPids(boxPid)[0];
@@ -135,18 +164,30 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   // land before or after a garbage collection by chance.
   let peakRss = rssMb(boxPid);
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMb(boxPid))), 250);
-  const frames = await samplePresentedFrames(page, stampReaderSource, seconds * 30, (seconds + 10) * 1000).finally(() =>
-    clearInterval(rssTimer),
-  );
+  // Both browsers sample over the same seconds; latencies are compared on the frames both
+  // presented (same seq), so the two columns are the same frames through two engines.
+  const [chromiumFrames, firefoxFrames] = await Promise.all([
+    // The same wall-clock window for both; what each presents in it is the measurement.
+    samplePresentedFrames(page, stampReaderSource, seconds * 30, seconds * 1000 + 500, true),
+    ffPage ? samplePresentedFrames(ffPage, stampReaderSource, seconds * 30, seconds * 1000 + 500, true) : Promise.resolve([] as PresentedFrame[]),
+  ]).finally(() => clearInterval(rssTimer));
+  const ffBySeq = new Map(firefoxFrames.map((f) => [f.seq, f]));
+  const common = ffPage ? chromiumFrames.filter((f) => ffBySeq.has(f.seq)) : chromiumFrames;
+  const frames = chromiumFrames;
   const elapsedS = (performance.now() - t0) / 1000;
   const sent1 = await streamStats(base);
   const sent = sent1.accessUnitsOut - sent0.accessUnitsOut;
   const result: RunResult = (() => {
-    const lat = frames.map((f) => f.presentedMs - f.timeMs).sort((a, b) => a - b);
+    const lat = common.map((f) => f.presentedMs - f.timeMs).sort((a, b) => a - b);
+    const ffLat = common.filter((f) => ffBySeq.has(f.seq)).map((f) => ffBySeq.get(f.seq)!.presentedMs - f.timeMs).sort((a, b) => a - b);
     return {
       viewers,
       medianMs: quantile(lat, 0.5),
       p95Ms: quantile(lat, 0.95),
+      ffMedianMs: ffPage && ffLat.length ? quantile(ffLat, 0.5) : NaN,
+      ffP95Ms: ffPage && ffLat.length ? quantile(ffLat, 0.95) : NaN,
+      common: ffPage ? ffLat.length : NaN,
+      ffRendered: ffPage ? firefoxFrames.length : NaN,
       rendered: frames.length,
       sent,
       boxCpuPct: ((cpuTicks(boxPid) - ticks0) / CLK_TCK / elapsedS) * 100,
@@ -158,6 +199,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   })();
   await Promise.all(receivers.map((r) => r.close()));
   await page.context().close();
+  await ffPage?.close();
   await api(base, 'DELETE', '/api/session');
   return result;
 }
@@ -170,17 +212,23 @@ async function main(): Promise<void> {
   const shippedApp = devForm ? undefined : stageShippedApp();
   const box = await startBox(port, shippedApp);
   const browser = await launchChromium();
+  // Firefox on loopback offers its host addresses in the clear (two ICE preferences), so no
+  // mDNS query leaves this machine for its LAN; ICE settings do not change the latency.
+  const firefox = withFirefox
+    ? await launchFirefox({ prefs: { 'media.peerconnection.ice.obfuscate_host_addresses': false, 'media.peerconnection.ice.loopback': true } })
+    : undefined;
   const results: RunResult[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
       for (const n of viewerCounts) {
-        const r = await run(base, box.pid!, browser, n);
+        const r = await run(base, box.pid!, browser, firefox, n);
         results.push(r);
-        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s): median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s`);
+        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s)${firefox ? ' + Firefox' : ''}: Chromium median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, Firefox median ${r.ffMedianMs.toFixed(1)} ms, p95 ${r.ffP95Ms.toFixed(1)} ms over ${r.common} common frames, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s`);
       }
     }
   } finally {
     await browser.close();
+    await firefox?.close();
     box.kill('SIGTERM');
     await new Promise((r) => box.once('exit', r));
     if (shippedApp) rmSync(shippedApp, { recursive: true, force: true });
@@ -188,15 +236,17 @@ async function main(): Promise<void> {
   const rows = viewerCounts.map((n) => {
     const rs = results.filter((r) => r.viewers === n);
     const m = (k: keyof RunResult): number => median(rs.map((r) => r[k] as number));
-    return { n, median: m('medianMs'), p95: m('p95Ms'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
+    return { n, median: m('medianMs'), p95: m('p95Ms'), ffMedian: m('ffMedianMs'), ffP95: m('ffP95Ms'), common: m('common'), ffRendered: m('ffRendered'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
   });
   const one = rows.find((r) => r.n === 1);
-  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}\n`);
-  console.log('| viewers | latency median | p95 | frames rendered / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}${firefox ? `, ${await firefox.version().catch(() => 'Firefox')} beside Chromium in every run` : ''}, jitterBufferTarget ${jitterTargetOff ? 'off' : '0'}\n`);
+  console.log('| viewers | Chromium median | p95 | Firefox median | p95 | common frames | frames rendered: Chromium / Firefox / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '—');
   for (const r of rows) {
     const extra = one && r.n > 1 ? `${((r.box - one.box) / (r.n - 1)).toFixed(1)} %` : '—';
-    console.log(`| ${r.n} | ${r.median.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.rendered} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB |`);
+    const label = firefox ? `${r.n} + Firefox` : String(r.n);
+    console.log(`| ${label} | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.ffMedian)} | ${ms(r.ffP95)} | ${Number.isFinite(r.common) ? r.common : '—'} | ${r.rendered} / ${Number.isFinite(r.ffRendered) ? r.ffRendered : '—'} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB |`);
   }
 }
 

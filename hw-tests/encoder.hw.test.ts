@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
 import type { RawFrame } from '../appliance/src/media/raw-frame.js';
 import { captureClockMs, i420Size } from '../appliance/src/media/raw-frame.js';
+import { streamProfileLevelId } from '../appliance/src/encode/v4l2-m2m-encoder-controls.js';
 import { probeBoard } from '../appliance/src/encode/board-probe.js';
 import type { AccessUnit } from '../appliance/src/media/access-unit.js';
 import type { EncoderSettings, EncoderState } from '../appliance/src/media/encoder-settings.js';
@@ -266,6 +267,9 @@ describe('hardware H.264 (board probe)', () => {
     const sps = first.nalus[0]!;
     expect(sps[1]).toBe(66); // profile_idc Baseline …
     expect(sps[2]! & 0x40).toBe(0x40); // … with constraint_set1: Constrained Baseline
+    // … at the level the answer signals (Safari stays black on a mismatch): the controls
+    // say 3.1 for 720p30 (v4l2-m2m-encoder-controls.test.ts); only here does the driver show it writes it.
+    expect(sps[3]).toBe(parseInt(streamProfileLevelId(s).slice(4), 16));
     expect(h.units.every((u, i) => u.seq === i)).toBe(true);
     expect(h.units.at(-1)!.keyframe).toBe(true); // FORCE_KEY_FRAME honoured
     console.log(`[hw] ${h.enc.name} 1280x720 H.264 queue→dequeue median ${median(h.enc.stats.encodeMs).toFixed(1)} ms`);

@@ -21,6 +21,7 @@ import { buildServer } from './http/server.js';
 import { MaskFilter } from './mask/mask-filter.js';
 import { activePreset } from './mask/mask-presets.js';
 import { maskPreviewPicture } from './mask/mask-preview.js';
+import { streamProfileLevelId } from './encode/v4l2-m2m-encoder-controls.js';
 import { VideoPipeline } from './pipeline/video-pipeline.js';
 import { SessionManager } from './sessions/session-manager.js';
 import { StreamHub } from './stream/stream-hub.js';
@@ -71,7 +72,7 @@ export function buildApp(deps: AppDeps): App {
   // Keyframe requests (a new viewer, a PLI) go straight to the encoder.
   const hub = new StreamHub({ viewerQueueFrames: config.webrtc.viewerQueueFrames, requestKeyframe: () => encoder.requestKeyframe() });
   const webrtcLog = tag('webrtc'); // webrtc/ still takes a line function (issue 11 splits that file)
-  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log: (line) => webrtcLog.info(line) });
+  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log: (line) => webrtcLog.info(line), profileLevelId: streamProfileLevelId(hardware.encoderSettings) });
   const sessions = new SessionManager({ policy: { linkTtlMs: config.session.linkTtlMs, maxViewers: config.session.maxViewers }, log: tag('sessions') });
 
   // Hotspot mode opens the access point (fresh passphrase) when a session starts, inside

@@ -5,120 +5,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchChromium } from '../../test/support/chromium.js';
+import { RESUME, StubBox, startSender } from './stub-box.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = join(root, 'dist');
-const CSP = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
-const RESUME = 'stub-resume-secret_0123456789';
 const haveChromium = existsSync(chromiumPath);
-
-interface Seen {
-  method: string;
-  url: string;
-  authorization: string | null;
-  referer: string | null;
-}
-
-/** A stub box: static page + WHEP. `answer` is null for "403 link-invalid". */
-class StubBox {
-  readonly seen: Seen[] = [];
-  answer: ((offer: string) => Promise<string>) | null = null;
-  private events: http.ServerResponse | null = null;
-  private readonly server = http.createServer((req, res) => void this.handle(req, res));
-  port = 0;
-
-  async listen(): Promise<void> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-  close(): void {
-    this.server.closeAllConnections();
-    this.server.close();
-  }
-  endSession(): void {
-    this.events?.end('data: {"state":"ended"}\n\n');
-  }
-
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = req.url ?? '';
-    const method = req.method ?? '';
-    // The sender page (and its automatic favicon request) is the stub's, not the viewer's.
-    if (url !== '/sender' && url !== '/favicon.ico') {
-      this.seen.push({ method, url, authorization: req.headers.authorization ?? null, referer: req.headers.referer ?? null });
-    }
-    const sec = { 'content-security-policy': CSP, 'referrer-policy': 'no-referrer', 'x-content-type-options': 'nosniff' };
-    if (method === 'GET' && url === '/v') {
-      res.writeHead(200, { ...sec, 'content-type': 'text/html; charset=utf-8' }).end(await readFile(join(dist, 'index.html')));
-    } else if (method === 'GET' && /^\/assets\/[a-z]+\.(js|css|svg)$/.test(url)) {
-      const type = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' }[extname(url)];
-      res.writeHead(200, { ...sec, 'content-type': type ?? '' }).end(await readFile(join(dist, url)));
-    } else if (method === 'POST' && url === '/whep') {
-      let offer = '';
-      for await (const chunk of req) offer += String(chunk);
-      if (this.answer === null) {
-        res.writeHead(403, { ...sec, 'content-type': 'application/json' }).end('{"error":"link-invalid","message":"unknown, used or expired link"}');
-        return;
-      }
-      const answer = await this.answer(offer);
-      res.writeHead(201, { ...sec, 'content-type': 'application/sdp', location: '/whep/v1', 'x-sonobox-resume': RESUME }).end(answer);
-    } else if (method === 'GET' && url === '/whep/v1/events') {
-      res.writeHead(200, { ...sec, 'content-type': 'text/event-stream' });
-      res.write('data: {"state":"live"}\n\n');
-      this.events = res;
-    } else if (method === 'DELETE' && url === '/whep/v1') {
-      res.writeHead(200, sec).end();
-    } else if (url === '/sender') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><canvas id=c width=640 height=360></canvas>');
-    } else {
-      res.writeHead(404, sec).end();
-    }
-  }
-}
-
-/** A Chromium page that answers WHEP offers with a moving canvas, like the box would. */
-async function startSender(context: BrowserContext, box: StubBox): Promise<{ page: Page; fingerprint: string }> {
-  const page = await context.newPage();
-  await page.goto(`http://127.0.0.1:${box.port}/sender`);
-  const fingerprint = await page.evaluate(async () => {
-    const canvas = document.getElementById('c') as HTMLCanvasElement;
-    const g = canvas.getContext('2d')!;
-    let n = 0;
-    setInterval(() => {
-      g.fillStyle = n % 2 ? '#222' : '#444';
-      g.fillRect(0, 0, 640, 360);
-      g.fillStyle = '#ddd';
-      g.fillRect((n++ * 7) % 600, 160, 40, 40);
-    }, 33);
-    const track = canvas.captureStream(30).getVideoTracks()[0]!;
-    const cert = await RTCPeerConnection.generateCertificate({ name: 'ECDSA', namedCurve: 'P-256' } as EcKeyGenParams);
-    const w = window as unknown as Record<string, unknown>;
-    w.answerOffer = async (offer: string) => {
-      const pc = new RTCPeerConnection({ certificates: [cert] });
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-      const t = pc.getTransceivers()[0]!;
-      t.direction = 'sendonly';
-      await t.sender.replaceTrack(track);
-      await pc.setLocalDescription(await pc.createAnswer());
-      if (pc.iceGatheringState !== 'complete') {
-        await new Promise<void>((r) => pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && r()));
-      }
-      w.senderPc = pc;
-      return pc.localDescription!.sdp;
-    };
-    return cert.getFingerprints().find((f) => f.algorithm === 'sha-256')!.value!;
-  });
-  box.answer = (offer) => page.evaluate((o) => (window as unknown as { answerOffer: (o: string) => Promise<string> }).answerOffer(o), offer);
-  return { page, fingerprint };
-}
 
 /** Opens the viewer as a phone would; collects console errors and CSP violations. */
 async function openViewer(context: BrowserContext, box: StubBox, fragment: string): Promise<{ page: Page; problems: string[] }> {
@@ -131,6 +27,11 @@ async function openViewer(context: BrowserContext, box: StubBox, fragment: strin
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
+    // What the video showed at the moment the page first said Live.
+    new MutationObserver(() => {
+      const w = window as unknown as { liveAt?: { videoWidth: number } };
+      if (document.body?.dataset.state === 'live' && !w.liveAt) w.liveAt = { videoWidth: (document.getElementById('video') as HTMLVideoElement).videoWidth };
+    }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
   });
   await page.goto(`http://127.0.0.1:${box.port}/v${fragment}`);
   return { page, problems };
@@ -210,6 +111,13 @@ suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Ch
       const sender = await startSender(context, box);
       const { page, problems } = await openViewer(context, box, `#t=${TOKEN}&f=${encodeURIComponent(sender.fingerprint)}`);
       await waitForState(page, 'live');
+      // Live is said over a decoded picture, not when ICE connects.
+      expect(await page.evaluate(() => (window as unknown as { liveAt?: { videoWidth: number } }).liveAt)).toEqual({ videoWidth: 640 });
+      const video = await page.evaluate(() => {
+        const v = document.getElementById('video') as HTMLVideoElement;
+        return { muted: v.muted, playsInline: v.playsInline, autoplay: v.autoplay };
+      });
+      expect(video).toEqual({ muted: true, playsInline: true, autoplay: true });
       expect(page.url()).not.toContain('#');
       await page.waitForFunction(() => {
         const v = document.getElementById('video') as HTMLVideoElement;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pickH264Codecs, type CodecLike } from './h264-codecs.js';
+import { canReceiveBoxVideo, pickH264Codecs, type CodecLike } from './h264-codecs.js';
 
 const h264 = (fmtp: string): CodecLike => ({ mimeType: 'video/H264', clockRate: 90000, sdpFmtpLine: fmtp });
 
@@ -43,4 +43,15 @@ describe('pickH264Codecs', () => {
   ])('%s', (_name, input, expectedFmtp) => {
     expect(pickH264Codecs(input).map((c) => c.sdpFmtpLine)).toEqual(expectedFmtp);
   });
+});
+
+describe('canReceiveBoxVideo (asked before the link is used)', () => {
+  const cb = { mimeType: 'video/H264', clockRate: 90000, sdpFmtpLine: 'profile-level-id=42e01f;level-asymmetry-allowed=1;packetization-mode=1' };
+  it.each([
+    ['Firefox ESR 153 with H.264 (offline prefs)', { codecs: [{ mimeType: 'video/VP8', clockRate: 90000 }, cb] }, true],
+    ['Firefox without OpenH264 (VP8/VP9/AV1 only)', { codecs: [{ mimeType: 'video/VP8', clockRate: 90000 }, { mimeType: 'video/VP9', clockRate: 90000 }] }, false],
+    ['H.264 only in packetization-mode 0', { codecs: [{ ...cb, sdpFmtpLine: 'profile-level-id=42e01f;level-asymmetry-allowed=1' }] }, false],
+    ['no RTCRtpReceiver.getCapabilities (Firefox < 113)', undefined, false],
+    ['getCapabilities answering null', null, false],
+  ] as const)('%s → %s', (_n, caps, want) => expect(canReceiveBoxVideo(caps)).toBe(want));
 });

@@ -38,3 +38,13 @@ export function pickH264Codecs<C extends CodecLike>(codecs: readonly C[]): C[] {
   const first = usable.filter((c) => fmtp(c).get('profile-level-id')?.toLowerCase() === '42e01f');
   return [...first, ...usable.filter((c) => !first.includes(c))];
 }
+
+/**
+ * Whether this browser can play what the box sends, asked before anything is sent so a
+ * browser that cannot never uses up the link. No RTCRtpReceiver.getCapabilities (Firefox
+ * before 113) counts as no: the page could not pin the codec, and such a browser would
+ * fail later with a vaguer message.
+ */
+export function canReceiveBoxVideo(capabilities: { readonly codecs: readonly CodecLike[] } | null | undefined): boolean {
+  return capabilities != null && pickH264Codecs(capabilities.codecs).length > 0;
+}

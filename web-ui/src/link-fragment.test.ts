@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFragment, type FragmentParse } from './link-fragment.js';
+import { linkUrl, parseFragment, type FragmentParse } from './link-fragment.js';
 
 const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA'; // 16 random bytes, base64url, as the box issues
 const FP = '65:5D:9A:E7:94:19:F8:D6:45:E1:AB:6B:45:C9:38:04:0E:A7:18:BD:8D:5F:D8:41:33:79:7D:45:44:F1:B0:2D';
@@ -29,5 +29,15 @@ const cases: Array<[name: string, hash: string, expected: FragmentParse]> = [
 describe('parseFragment', () => {
   it.each(cases)('%s', (_name, hash, expected) => {
     expect(parseFragment(hash)).toEqual(expected);
+  });
+});
+
+describe('linkUrl', () => {
+  it('rebuilds the link the page was opened with, which parses back to the same secret', () => {
+    const link = { token: 'q3Jx_8v-Zb1mK0pLr7sTwA', fingerprint: 'ZV2a55QZ-NZF4atrRck4BA6nGL2NX9hBM3l9RUTxsC0' };
+    const url = linkUrl('http://10.77.0.1:8080/v', link);
+    expect(url).toBe('http://10.77.0.1:8080/v#t=q3Jx_8v-Zb1mK0pLr7sTwA&f=ZV2a55QZ-NZF4atrRck4BA6nGL2NX9hBM3l9RUTxsC0');
+    expect(parseFragment(new URL(url).hash)).toEqual({ ok: true, link });
+    expect(linkUrl('http://b/v', { token: 'abc', fingerprint: null })).toBe('http://b/v#t=abc');
   });
 });

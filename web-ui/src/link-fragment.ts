@@ -45,3 +45,12 @@ export function parseFragment(hash: string): FragmentParse {
   if (f !== undefined && f.trim() === '') return { ok: false, reason: 'malformed' };
   return { ok: true, link: { token, fingerprint: f ?? null } };
 }
+
+/**
+ * The link again, for the parent to open it in another browser (the page removed it from
+ * the address bar): `<origin><path>#t=<token>[&f=<fingerprint>]`. Pure.
+ */
+export function linkUrl(base: string, link: LinkSecret): string {
+  const f = link.fingerprint === null ? '' : `&f=${encodeURIComponent(link.fingerprint)}`;
+  return `${base}#t=${link.token}${f}`;
+}

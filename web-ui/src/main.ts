@@ -5,9 +5,12 @@
  * `document.body.dataset.state` (and `.reason` in error).
  */
 import { fragment } from './capture-fragment.js'; // must stay the first import
+import { canReceiveBoxVideo } from './h264-codecs.js';
+import { linkUrl } from './link-fragment.js';
 import { SonoboxViewer } from './sonobox-viewer.js';
 import { MESSAGES, pickLanguage } from './messages.js';
-import { WhepClient, type PeerLike, type ViewerSnapshot } from './whep-client.js';
+import { WhepClient, type ViewerSnapshot } from './whep-client.js';
+import type { PeerLike } from './whep-ports.js';
 
 const lang = pickLanguage(navigator.language);
 document.documentElement.lang = lang;
@@ -31,7 +34,12 @@ function start(): void {
     show({ phase: 'link-invalid', reason: null, stream: null });
     return;
   }
-  if (typeof RTCPeerConnection === 'undefined') {
+  // Before anything is sent: a browser that cannot play H.264 Constrained Baseline (Firefox
+  // without its OpenH264 plugin, a missing getCapabilities) is told so and keeps the link
+  // unused, to open in another browser.
+  const capabilities = typeof RTCRtpReceiver === 'undefined' ? null : RTCRtpReceiver.getCapabilities?.('video');
+  if (typeof RTCPeerConnection === 'undefined' || !canReceiveBoxVideo(capabilities)) {
+    viewer.shareLink = linkUrl(location.origin + location.pathname, fragment.link);
     show({ phase: 'error', reason: 'unsupported', stream: null });
     return;
   }
@@ -48,6 +56,7 @@ function start(): void {
   client.subscribe(show);
   show(client.snapshot);
   viewer.addEventListener('retry', () => client.retry());
+  viewer.addEventListener('frame', (event) => client.frameDecoded((event as CustomEvent<MediaStream>).detail));
   addEventListener('pagehide', () => client.leave());
   client.start();
 }

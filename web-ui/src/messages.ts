@@ -23,6 +23,11 @@ export interface Messages {
   readonly tapToPlay: string;
   readonly enterFullscreen: string;
   readonly exitFullscreen: string;
+  /** The unsupported-browser screen's button, and what it says once the link is copied. */
+  readonly copyLink: string;
+  readonly linkCopied: string;
+  /** Shown when the page may not write the clipboard (plain HTTP): copy it by hand. */
+  readonly copyByHand: string;
   readonly phase: Record<Exclude<ViewerPhase, 'error'>, StatusText>;
   readonly error: Record<ErrorReason, StatusText>;
 }
@@ -34,6 +39,9 @@ const en: Messages = {
   tapToPlay: 'Tap to play',
   enterFullscreen: 'Full screen',
   exitFullscreen: 'Exit full screen',
+  copyLink: 'Copy the link',
+  linkCopied: 'Link copied. Paste it into Chrome or Safari.',
+  copyByHand: 'Select the link below, copy it, and paste it into Chrome or Safari.',
   phase: {
     connecting: { title: 'Connecting to the scan…', detail: 'This takes a few seconds.' },
     live: { title: 'Live', detail: '' },
@@ -47,7 +55,7 @@ const en: Messages = {
   error: {
     unsupported: {
       title: 'This browser cannot play the scan video.',
-      detail: 'Open the link in Safari (iPhone) or Chrome (Android).',
+      detail: 'Open this link in Chrome or Safari. The link has not been used: it still works there.',
     },
     rejected: {
       title: 'The video could not start.',
@@ -62,6 +70,14 @@ const en: Messages = {
       detail: 'Please tell the sonographer.',
     },
     lost: { title: 'The video stopped.', detail: 'Ask the sonographer for a new link.' },
+    'secure-setup-failed': {
+      title: 'Your phone reached the scan box, but the secure video connection did not start.',
+      detail: 'Tap Try again. If it keeps failing, ask the sonographer for a new link and open it in Chrome or Safari.',
+    },
+    'no-picture': {
+      title: 'The video arrives, but this browser shows no picture.',
+      detail: 'Ask the sonographer for a new link and open it in Chrome or Safari.',
+    },
   },
 };
 
@@ -72,6 +88,9 @@ const fr: Messages = {
   tapToPlay: 'Touchez pour lire',
   enterFullscreen: 'Plein écran',
   exitFullscreen: 'Quitter le plein écran',
+  copyLink: 'Copier le lien',
+  linkCopied: 'Lien copié. Collez-le dans Chrome ou Safari.',
+  copyByHand: 'Sélectionnez le lien ci-dessous, copiez-le et collez-le dans Chrome ou Safari.',
   phase: {
     connecting: { title: 'Connexion à l’échographie…', detail: 'Cela prend quelques secondes.' },
     live: { title: 'En direct', detail: '' },
@@ -85,7 +104,7 @@ const fr: Messages = {
   error: {
     unsupported: {
       title: 'Ce navigateur ne peut pas lire la vidéo de l’échographie.',
-      detail: 'Ouvrez le lien dans Safari (iPhone) ou Chrome (Android).',
+      detail: 'Ouvrez ce lien dans Chrome ou Safari. Le lien n’a pas servi : il y fonctionnera.',
     },
     rejected: {
       title: 'La vidéo n’a pas pu démarrer.',
@@ -100,6 +119,14 @@ const fr: Messages = {
       detail: 'Prévenez l’échographiste.',
     },
     lost: { title: 'La vidéo s’est arrêtée.', detail: 'Demandez un nouveau lien à l’échographiste.' },
+    'secure-setup-failed': {
+      title: 'Votre téléphone a joint le boîtier, mais la connexion vidéo sécurisée n’a pas démarré.',
+      detail: 'Touchez Réessayer. Si cela recommence, demandez un nouveau lien à l’échographiste et ouvrez-le dans Chrome ou Safari.',
+    },
+    'no-picture': {
+      title: 'La vidéo arrive, mais ce navigateur n’affiche pas d’image.',
+      detail: 'Demandez un nouveau lien à l’échographiste et ouvrez-le dans Chrome ou Safari.',
+    },
   },
 };
 

@@ -1,13 +1,16 @@
 /**
  * <sonobox-viewer>: the page a parent opens on their phone. A pure view: main.ts sets
  * `state`, `reason` and `stream` from the WhepClient; the element renders the video,
- * one status banner (aria-live), "Try again" and full screen, and fires `retry`.
+ * one status banner (aria-live), "Try again" and full screen, and fires `retry`. It also
+ * fires `frame` (detail: the stream) once the first frame of each stream is presented,
+ * the only thing that makes the page say Live; and, for a browser that cannot play the
+ * video, offers to copy the unused link (`shareLink`) for another browser.
  *
  * It renders into light DOM, styled by /assets/viewer.css: under the page's CSP
  * (no 'unsafe-inline') a shadow root's <style> fallback is blocked, and iOS 15 has no
  * adoptedStyleSheets, so an external stylesheet is the one way that works everywhere.
  * For tests: attributes `state` and `reason` on the element, `#video`, `#status`,
- * `#retry`, `#fullscreen`, `#play`.
+ * `#retry`, `#fullscreen`, `#play`, `#copy-link`, `#link-text`.
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { MESSAGES, statusText, type Messages } from './messages.js';
@@ -23,7 +26,10 @@ type WebkitDocument = Document & {
 };
 
 /** Reasons where trying again can help; the others need a person. */
-const RETRYABLE: ReadonlySet<ErrorReason> = new Set(['rejected', 'unreachable']);
+const RETRYABLE: ReadonlySet<ErrorReason> = new Set(['rejected', 'unreachable', 'secure-setup-failed']);
+
+/** The slice of HTMLVideoElement.requestVideoFrameCallback used (Safari 15.4, Firefox 132, Chrome 83). */
+type FrameCallbackVideo = HTMLVideoElement & { requestVideoFrameCallback?: (callback: () => void) => number };
 
 export class SonoboxViewer extends LitElement {
   static override properties = {
@@ -31,13 +37,18 @@ export class SonoboxViewer extends LitElement {
     reason: { type: String, reflect: true },
     lang: { type: String },
     stream: { attribute: false },
+    shareLink: { attribute: false },
     needsTap: { state: true },
     fullscreen: { state: true },
+    copyState: { state: true },
   };
 
   declare state: ViewerPhase;
   declare reason: ErrorReason | null;
   declare stream: MediaStream | null;
+  /** The link, unused, for the parent to open elsewhere (shown with `unsupported`). */
+  declare shareLink: string | null;
+  declare copyState: 'idle' | 'copied' | 'manual';
   declare needsTap: boolean;
   declare fullscreen: boolean;
   private wakeLock: WakeLockSentinel | null = null;
@@ -52,6 +63,8 @@ export class SonoboxViewer extends LitElement {
     this.state = 'connecting';
     this.reason = null;
     this.stream = null;
+    this.shareLink = null;
+    this.copyState = 'idle';
     this.needsTap = false;
     this.fullscreen = false;
   }
@@ -88,6 +101,7 @@ export class SonoboxViewer extends LitElement {
     const text = statusText(m, this.state, this.reason);
     const busy = this.state === 'connecting' || this.state === 'reconnecting';
     const canRetry = this.state === 'error' && this.reason !== null && RETRYABLE.has(this.reason);
+    const canCopy = this.state === 'error' && this.reason === 'unsupported' && this.shareLink !== null;
     return html`
       <video id="video" muted autoplay playsinline disablepictureinpicture aria-label=${m.videoLabel}></video>
       <div id="status" class="status" role="status" aria-live="polite" aria-busy=${busy ? 'true' : 'false'}>
@@ -96,6 +110,11 @@ export class SonoboxViewer extends LitElement {
         <p class="status-title">${text.title}</p>
         ${text.detail ? html`<p class="status-detail">${text.detail}</p>` : nothing}
         ${canRetry ? html`<button id="retry" type="button" @click=${this.onRetry}>${m.tryAgain}</button>` : nothing}
+        ${canCopy
+          ? html`<button id="copy-link" type="button" @click=${this.onCopy}>${m.copyLink}</button>
+              ${this.copyState === 'idle' ? nothing : html`<p class="status-detail copy-result">${this.copyState === 'copied' ? m.linkCopied : m.copyByHand}</p>`}
+              <input id="link-text" class="link-text" type="text" readonly .value=${this.shareLink} aria-label=${m.copyLink} @focus=${this.selectLink} />`
+          : nothing}
       </div>
       ${this.needsTap && this.state === 'live'
         ? html`<button id="play" type="button" @click=${this.onPlay}>${m.tapToPlay}</button>`
@@ -124,11 +143,25 @@ export class SonoboxViewer extends LitElement {
     `;
   }
 
+  protected override firstUpdated(): void {
+    const video = this.video;
+    if (!video) return;
+    // The attributes are in the template; the properties too, because muted autoplay inline
+    // is what iOS Safari and Chrome allow without a tap, and a cloned template's muted
+    // attribute is not always reflected as the property.
+    video.muted = true;
+    video.playsInline = true;
+    video.autoplay = true;
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
     const video = this.video;
     if (video && changed.has('stream') && video.srcObject !== this.stream) {
       video.srcObject = this.stream;
-      if (this.stream) this.play();
+      if (this.stream) {
+        this.watchFirstFrame(video, this.stream);
+        this.play();
+      }
     }
     if (changed.has('state')) {
       if (this.state !== 'live' && this.state !== 'reconnecting' && this.state !== 'connecting' && video) {
@@ -148,6 +181,63 @@ export class SonoboxViewer extends LitElement {
       () => (this.needsTap = true),
     );
   }
+
+  /**
+   * Fires `frame` once `stream` has a frame on screen: requestVideoFrameCallback where it
+   * exists, else the first `loadeddata` (a frame is available) or `timeupdate` past 0.
+   */
+  private watchFirstFrame(video: FrameCallbackVideo, stream: MediaStream): void {
+    const report = (): void => {
+      if (video.srcObject !== stream) return; // a newer stream replaced it
+      this.dispatchEvent(new CustomEvent('frame', { detail: stream, bubbles: true, composed: true }));
+    };
+    if (typeof video.requestVideoFrameCallback === 'function') {
+      video.requestVideoFrameCallback(report);
+      return;
+    }
+    const check = (): void => {
+      if (video.srcObject !== stream) return done();
+      if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.currentTime > 0) {
+        done();
+        report();
+      }
+    };
+    const done = (): void => {
+      video.removeEventListener('loadeddata', check);
+      video.removeEventListener('timeupdate', check);
+    };
+    video.addEventListener('loadeddata', check);
+    video.addEventListener('timeupdate', check);
+  }
+
+  /**
+   * Copies the link for another browser. The Clipboard API needs a secure context, which a
+   * box on plain HTTP is not: then execCommand('copy') on the selected field, and if that is
+   * refused too, the parent copies the selected field by hand.
+   */
+  private readonly onCopy = async (): Promise<void> => {
+    const link = this.shareLink;
+    if (link === null) return;
+    try {
+      await navigator.clipboard.writeText(link);
+      this.copyState = 'copied';
+      return;
+    } catch {
+      // no Clipboard API here, or not allowed
+    }
+    const field = this.querySelector<HTMLInputElement>('#link-text');
+    field?.focus();
+    field?.select();
+    let copied = false;
+    try {
+      copied = document.execCommand('copy');
+    } catch {
+      copied = false;
+    }
+    this.copyState = copied ? 'copied' : 'manual';
+  };
+
+  private readonly selectLink = (event: Event): void => (event.target as HTMLInputElement).select();
 
   private readonly onPlay = (): void => this.play();
 

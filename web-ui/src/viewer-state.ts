@@ -2,6 +2,7 @@
  * The viewer's lifecycle as a closed union with a pure transition (STYLE rule 6).
  *
  *   connecting ─media-connected→ live ─media-lost→ reconnecting ─media-connected→ live
+ *   (media-connected means a frame was decoded, not that ICE or DTLS is up)
  *   any live-ish state ─session-ended / resume-rejected→ ended
  *   connecting ─link-rejected→ link-invalid
  *   any live-ish state ─failed→ error ─retry→ connecting
@@ -31,10 +32,19 @@ export const ErrorReason = {
   fingerprintMismatch: 'fingerprint-mismatch',
   /** Media stopped and the box gave no way to resume. */
   lost: 'lost',
+  /**
+   * ICE connected but DTLS never completed (the phone reached the box; the secure media
+   * connection did not come up): a network that lets STUN through but drops the rest, or a
+   * broken DTLS peer. Resuming would stall the same way.
+   */
+  secureSetupFailed: 'secure-setup-failed',
+  /** DTLS up, yet no picture was decoded in time: this browser gets the video but cannot show it. */
+  noPicture: 'no-picture',
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 
 export type ViewerEvent =
+  /** The first frame of this connection was decoded (the page saw it presented). */
   | { readonly type: 'media-connected' }
   | { readonly type: 'media-lost' }
   | { readonly type: 'link-rejected' }

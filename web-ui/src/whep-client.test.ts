@@ -1,15 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CodecLike } from './h264-codecs.js';
 import type { LinkSecret } from './link-fragment.js';
-import {
-  enableHeaderExtensions,
-  WhepClient,
-  type EventSourceLike,
-  type PeerLike,
-  type RequestInitLike,
-  type ResponseLike,
-  type TrackEventLike,
-} from './whep-client.js';
+import { WhepClient } from './whep-client.js';
+import { enableHeaderExtensions } from './whep-negotiation.js';
+import type { EventSourceLike, PeerLike, RequestInitLike, ResponseLike, TrackEventLike } from './whep-ports.js';
 
 const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
 const RESUME = 'R3sum3-s3cr3t_0123456789';
@@ -125,7 +119,14 @@ function harness(opts: { link?: Partial<LinkSecret>; script: Array<ResponseLike 
     random: () => 0.5,
     now: () => Date.parse('2025-01-01T00:00:00Z'),
   });
-  client.subscribe((s) => phases.push(s.reason ? `${s.phase}:${s.reason}` : s.phase));
+  // Phase changes only, from the initial "connecting" (a new stream notifies too, with the
+  // phase unchanged).
+  let last = 'connecting';
+  client.subscribe((s) => {
+    const phase = s.reason ? `${s.phase}:${s.reason}` : s.phase;
+    if (phase !== last) phases.push(phase);
+    last = phase;
+  });
   const posts = () => calls.filter((c) => c.init.method === 'POST');
   const lastPeer = (): FakePeer => {
     const p = peers.at(-1);
@@ -133,6 +134,14 @@ function harness(opts: { link?: Partial<LinkSecret>; script: Array<ResponseLike 
     return p;
   };
   return { client, calls, posts, peers, lastPeer, sources, phases };
+}
+
+/** The current peer connects and its first frame is presented (what makes the page live). */
+function play(h: ReturnType<typeof harness>): void {
+  const peer = h.lastPeer();
+  peer.emit('track', { track: `T${h.peers.length}`, streams: [] } satisfies TrackEventLike);
+  peer.setIce('connected');
+  h.client.frameDecoded(h.client.snapshot.stream);
 }
 
 /** Runs the client's timers and promise chains for `ms` of fake time. */
@@ -162,6 +171,11 @@ describe('WhepClient: first connection', () => {
 
     h.lastPeer().emit('track', { track: 'T1', streams: [] } satisfies TrackEventLike);
     h.lastPeer().setIce('connected');
+    // ICE (and DTLS) up is not Live: only a presented frame is.
+    expect(h.client.snapshot.phase).toBe('connecting');
+    h.client.frameDecoded({ wrapped: 'T1' }); // another stream's frame (a stale one) changes nothing
+    expect(h.client.snapshot.phase).toBe('connecting');
+    h.client.frameDecoded(h.client.snapshot.stream);
     expect(h.client.snapshot).toEqual({ phase: 'live', reason: null, stream: { wrapped: 'T1' } });
   });
 
@@ -206,7 +220,7 @@ describe('WhepClient: first connection', () => {
     await run(100);
     expect(h.posts()).toHaveLength(3);
     expect(h.peers.slice(0, -1).every((p) => p.closed)).toBe(true);
-    h.lastPeer().setIce('connected');
+    play(h);
     expect(h.client.snapshot.phase).toBe('live');
   });
 
@@ -228,7 +242,7 @@ describe('WhepClient: first connection', () => {
     h.client.retry();
     await run(100);
     expect(h.posts()).toHaveLength(9);
-    h.lastPeer().setIce('connected');
+    play(h);
     expect(h.phases).toEqual(['error:unreachable', 'connecting', 'live']);
   });
 
@@ -262,7 +276,7 @@ async function liveClient(script: Array<ResponseLike | Error>) {
   const h = harness({ script: [created('abc'), ...script] });
   h.client.start();
   await run(100);
-  h.lastPeer().setIce('connected');
+  play(h);
   expect(h.client.snapshot.phase).toBe('live');
   return h;
 }
@@ -294,6 +308,8 @@ describe('WhepClient: after a network blip', () => {
       ['/whep/def/events', false],
     ]);
     h.lastPeer().setIce('connected');
+    expect(h.client.snapshot.phase).toBe('reconnecting'); // the new connection has shown nothing yet
+    play(h);
     expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
 
     // The next resume uses the newest secret the box handed out.
@@ -315,7 +331,7 @@ describe('WhepClient: after a network blip', () => {
     h.lastPeer().setIce('failed');
     await run(1_000);
     expect(h.posts()).toHaveLength(3);
-    h.lastPeer().setIce('connected');
+    play(h);
     expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
   });
 
@@ -323,7 +339,7 @@ describe('WhepClient: after a network blip', () => {
     const h = harness({ script: [created('abc', null)] });
     h.client.start();
     await run(100);
-    h.lastPeer().setIce('connected');
+    play(h);
     h.lastPeer().setIce('failed');
     await run(60_000);
     expect(h.phases).toEqual(['live', 'error:lost']);
@@ -338,6 +354,62 @@ describe('WhepClient: after a network blip', () => {
     await run(1_200);
     expect(h.posts()).toHaveLength(2);
     expect(h.phases).toEqual(['reconnecting']);
+  });
+});
+
+describe('WhepClient: Live means a picture', () => {
+  it('ICE connected but DTLS never completes → error "secure-setup-failed" at 15 s, never live, no doomed re-offer', async () => {
+    const h = harness({ script: [created('abc'), created('never')] });
+    h.client.start();
+    await run(100);
+    const peer = h.lastPeer();
+    peer.emit('track', { track: 'T1', streams: [] } satisfies TrackEventLike);
+    peer.iceConnectionState = 'connected';
+    peer.connectionState = 'connecting'; // ICE up, DTLS not (W3C webrtc-pc RTCPeerConnectionState)
+    peer.emit('iceconnectionstatechange');
+    await run(14_500);
+    expect(h.client.snapshot.phase).toBe('connecting');
+    await run(600);
+    expect(h.phases).toEqual(['error:secure-setup-failed']);
+    expect(h.posts()).toHaveLength(1);
+    expect(peer.closed).toBe(true);
+    // "Try again" is offered for this one: it resumes with a fresh offer.
+    h.client.retry();
+    await run(100);
+    expect(h.posts()).toHaveLength(2);
+  });
+
+  it('DTLS connected but no frame presented → error "no-picture" at 15 s', async () => {
+    const h = harness({ script: [created('abc')] });
+    h.client.start();
+    await run(100);
+    h.lastPeer().emit('track', { track: 'T1', streams: [] } satisfies TrackEventLike);
+    h.lastPeer().setIce('connected');
+    await run(15_100);
+    expect(h.phases).toEqual(['error:no-picture']);
+  });
+
+  it('a frame after the answer, before ICE even reports connected, is live (some engines report late)', async () => {
+    const h = harness({ script: [created('abc')] });
+    h.client.start();
+    await run(100);
+    h.lastPeer().emit('track', { track: 'T1', streams: [] } satisfies TrackEventLike);
+    h.client.frameDecoded(h.client.snapshot.stream);
+    expect(h.client.snapshot.phase).toBe('live');
+    await run(20_000);
+    expect(h.phases).toEqual(['live']); // the watchdog was cleared by the picture
+  });
+
+  it('asks the receiver for the smallest jitter buffer where the engine has jitterBufferTarget', async () => {
+    const h = harness({ script: [created('abc')] });
+    h.client.start();
+    await run(100);
+    const receiver = { jitterBufferTarget: null as number | null };
+    h.lastPeer().emit('track', { track: 'T1', streams: [], receiver } satisfies TrackEventLike);
+    expect(receiver.jitterBufferTarget).toBe(0);
+    const old: { jitterBufferTarget?: number } = {};
+    h.lastPeer().emit('track', { track: 'T2', streams: [], receiver: old } satisfies TrackEventLike);
+    expect('jitterBufferTarget' in old).toBe(false); // not invented where the engine lacks it
   });
 });
 
@@ -365,7 +437,7 @@ describe('WhepClient: session end and leaving', () => {
     await run(3_200);
     expect(first?.closed).toBe(true);
     expect(h.posts()).toHaveLength(2);
-    h.lastPeer().setIce('connected');
+    play(h);
     expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
   });
 
@@ -402,7 +474,7 @@ describe('WhepClient: secrets stay out of URLs', () => {
     const h = await liveClient([jsonError(503), created('def', RESUME_2), response(200)]);
     h.lastPeer().setIce('failed');
     await run(2_000);
-    h.lastPeer().setIce('connected');
+    play(h);
     h.client.leave();
     const urls = [...h.calls.map((c) => c.url), ...h.sources.map((s) => s.url)];
     expect(urls.length).toBeGreaterThanOrEqual(6);

@@ -5,90 +5,19 @@
  * sonographer ends the session. After a network blip it re-offers with the resume
  * secret the box handed back (`X-Sonobox-Resume`).
  *
- * DOM-free: fetch, the peer connection, EventSource and timers are injected, so the
- * whole negotiation is tested in Node with fakes. Secrets only ever travel in the
- * Authorization header, never in a URL.
+ * DOM-free: fetch, the peer connection, EventSource and timers are injected (whep-ports.ts),
+ * so the whole negotiation is tested in Node with fakes. This file is the lifecycle: the
+ * offer's steps are in whep-negotiation.ts, the media timer in media-watchdog.ts. Secrets
+ * only ever travel in the Authorization header, never in a URL.
  */
 import type { LinkSecret } from './link-fragment.js';
-import { pickH264Codecs, type CodecLike } from './h264-codecs.js';
+import type { CodecLike } from './h264-codecs.js';
+import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MediaWatchdog, stallReason } from './media-watchdog.js';
 import { fingerprintMatches } from './sdp-fingerprint.js';
 import { MAX_ATTEMPTS, backoffDelayMs, retryAfterMs } from './retry-policy.js';
 import { ErrorReason, ViewerPhase, isTerminal, transition, type ViewerEvent } from './viewer-state.js';
-
-/** ICE `disconnected` for this long counts as lost (it often heals by itself sooner). */
-export const DISCONNECTED_GRACE_MS = 3_000;
-/** Non-trickle offer: wait at most this long for ICE gathering, then send what we have. */
-export const GATHERING_TIMEOUT_MS = 2_000;
-/** After the answer, media must connect within this long or we re-offer. */
-export const CONNECT_TIMEOUT_MS = 15_000;
-
-export interface ResponseLike {
-  readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  text(): Promise<string>;
-}
-export interface RequestInitLike {
-  method: 'POST' | 'DELETE';
-  headers: Record<string, string>;
-  body?: string;
-  keepalive?: boolean;
-  cache: 'no-store';
-  credentials: 'omit';
-  redirect: 'error';
-  referrerPolicy: 'no-referrer';
-}
-export type FetchLike = (url: string, init: RequestInitLike) => Promise<ResponseLike>;
-
-export interface TransceiverLike {
-  /** Absent on browsers without RTCRtpTransceiver.setCodecPreferences. */
-  setCodecPreferences?: ((codecs: CodecLike[]) => void) | undefined;
-  /** W3C webrtc-extensions; absent on older browsers. */
-  getHeaderExtensionsToNegotiate?: (() => HeaderExtensionLike[]) | undefined;
-  setHeaderExtensionsToNegotiate?: ((extensions: HeaderExtensionLike[]) => void) | undefined;
-}
-export interface HeaderExtensionLike {
-  readonly uri: string;
-  readonly direction: string;
-}
-
-/**
- * RTP header extensions the box sends and the page asks for. Chromium offers playout-delay
- * by default but not abs-capture-time, so the page turns it on where the browser lets it.
- */
-export const wantedHeaderExtensions = [
-  'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
-  'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time',
-] as const;
-
-/** The browser's list with every wanted extension it knows switched on (receive side). */
-export function enableHeaderExtensions(list: readonly HeaderExtensionLike[], wanted: readonly string[] = wantedHeaderExtensions): HeaderExtensionLike[] {
-  return list.map((e) => (wanted.includes(e.uri) && e.direction === 'stopped' ? { ...e, direction: 'sendrecv' } : e));
-}
-export interface TrackEventLike {
-  readonly track: unknown;
-  readonly streams: readonly unknown[];
-}
-/** The slice of RTCPeerConnection this client uses. */
-export interface PeerLike {
-  readonly iceGatheringState: string;
-  readonly iceConnectionState: string;
-  readonly connectionState?: string | undefined;
-  readonly localDescription: { readonly sdp: string } | null;
-  addTransceiver(kind: 'video', init: { direction: 'recvonly' }): TransceiverLike;
-  createOffer(): Promise<{ type: 'offer'; sdp?: string | undefined }>;
-  setLocalDescription(description: { type: 'offer'; sdp?: string | undefined }): Promise<void>;
-  setRemoteDescription(description: { type: 'answer'; sdp: string }): Promise<void>;
-  addEventListener(type: string, listener: (event: never) => void): void;
-  close(): void;
-}
-export interface EventSourceLike {
-  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
-  close(): void;
-}
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { classifyWhepStatus, gatheringComplete, preferLowLatency, prepareTransceiver, whepRequest } from './whep-negotiation.js';
+import type { EventSourceLike, FetchLike, PeerLike, ResponseLike, Timers, TrackEventLike } from './whep-ports.js';
 
 export interface WhepClientOptions {
   link: LinkSecret;
@@ -130,12 +59,16 @@ export class WhepClient {
   private events: EventSourceLike | null = null;
   /** Bumped whenever in-flight work must be abandoned (teardown, new negotiation). */
   private generation = 0;
-  private watchdog: unknown = null;
+  private readonly watchdog: MediaWatchdog;
+  /** A frame of the current peer connection's stream was decoded. */
+  private pictureSeen = false;
   private readonly sleeps = new Set<{ handle: unknown; wake: () => void }>();
   private started = false;
   private left = false;
 
-  constructor(private readonly opts: WhepClientOptions) {}
+  constructor(private readonly opts: WhepClientOptions) {
+    this.watchdog = new MediaWatchdog(opts.timers, () => this.onStall());
+  }
 
   get snapshot(): ViewerSnapshot {
     return { phase: this.phase, reason: this.reason, stream: this.stream };
@@ -152,6 +85,17 @@ export class WhepClient {
     if (this.started) return;
     this.started = true;
     void this.negotiate();
+  }
+
+  /**
+   * The page presented a frame of `stream` (requestVideoFrameCallback, or loadeddata /
+   * timeupdate where that is missing). Only this makes the viewer live.
+   */
+  frameDecoded(stream: unknown): void {
+    if (stream === null || stream !== this.stream || this.pc === null || this.pictureSeen) return;
+    this.pictureSeen = true;
+    this.watchdog.clear();
+    this.dispatch({ type: 'media-connected' });
   }
 
   /** From `error` (the page's "Try again"): negotiate again, resuming when possible. */
@@ -172,7 +116,7 @@ export class WhepClient {
     const url = this.resourceUrl;
     if (url === null || isTerminal(this.phase)) return;
     this.opts
-      .fetch(url, { ...this.requestBase('DELETE', this.resumeSecret), keepalive: true })
+      .fetch(url, { ...whepRequest('DELETE', this.resumeSecret), keepalive: true })
       .catch(() => undefined);
   }
 
@@ -217,30 +161,18 @@ export class WhepClient {
     pc.addEventListener('track', (event: TrackEventLike) => this.onTrack(pc, event));
 
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
-    const capabilities = this.opts.videoCapabilities();
-    if (capabilities !== null && transceiver.setCodecPreferences) {
-      const h264 = pickH264Codecs(capabilities.codecs);
-      if (h264.length === 0) {
-        this.fail(ErrorReason.unsupported);
-        return DONE;
-      }
-      transceiver.setCodecPreferences(h264);
-    }
-    if (transceiver.getHeaderExtensionsToNegotiate && transceiver.setHeaderExtensionsToNegotiate) {
-      try {
-        transceiver.setHeaderExtensionsToNegotiate(enableHeaderExtensions(transceiver.getHeaderExtensionsToNegotiate()));
-      } catch {
-        // An extension the browser refuses only costs its latency hint, never the stream.
-      }
+    if (!prepareTransceiver(transceiver, this.opts.videoCapabilities())) {
+      this.fail(ErrorReason.unsupported);
+      return DONE;
     }
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    await this.gatheringComplete(pc);
+    await gatheringComplete(pc, this.opts.timers);
     if (gen !== this.generation) return DONE;
     const offerSdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
 
     const resuming = this.resumeSecret !== null;
-    const base = this.requestBase('POST', this.resumeSecret ?? this.opts.link.token);
+    const base = whepRequest('POST', this.resumeSecret ?? this.opts.link.token);
     let response: ResponseLike;
     try {
       response = await this.opts.fetch(this.opts.endpoint ?? '/whep', {
@@ -253,19 +185,22 @@ export class WhepClient {
     }
     if (gen !== this.generation) return DONE;
 
-    const status = response.status;
-    if (status === 201) return this.accept(gen, pc, response);
-    if (status === 403) {
-      this.dispatch({ type: resuming ? 'resume-rejected' : 'link-rejected' });
-      return DONE;
+    const reply = classifyWhepStatus(response.status);
+    switch (reply.kind) {
+      case 'answer':
+        return this.accept(gen, pc, response);
+      case 'refused':
+        this.dispatch({ type: resuming ? 'resume-rejected' : 'link-rejected' });
+        return DONE;
+      case 'retry': {
+        if (!reply.retryAfter) return { kind: 'retry', delayMs: null };
+        const now = (this.opts.now ?? Date.now)();
+        return { kind: 'retry', delayMs: retryAfterMs(response.headers.get('Retry-After'), now) };
+      }
+      case 'rejected':
+        this.fail(ErrorReason.rejected);
+        return DONE;
     }
-    if (status === 429) {
-      const now = (this.opts.now ?? Date.now)();
-      return { kind: 'retry', delayMs: retryAfterMs(response.headers.get('Retry-After'), now) };
-    }
-    if (status >= 500) return { kind: 'retry', delayMs: null };
-    this.fail(ErrorReason.rejected);
-    return DONE;
   }
 
   private async accept(gen: number, pc: PeerLike, response: ResponseLike): Promise<AttemptOutcome> {
@@ -290,33 +225,9 @@ export class WhepClient {
       this.resourceUrl = location;
       this.openEvents(`${location.replace(/\/+$/, '')}/events`);
     }
-    this.setWatchdog(CONNECT_TIMEOUT_MS);
+    this.watchdog.arm(CONNECT_TIMEOUT_MS);
     this.onConnectionState(pc); // it may already be connected
     return DONE;
-  }
-
-  private gatheringComplete(pc: PeerLike): Promise<void> {
-    if (pc.iceGatheringState === 'complete') return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = this.opts.timers.setTimeout(resolve, GATHERING_TIMEOUT_MS);
-      const check = (): void => {
-        if (pc.iceGatheringState !== 'complete') return;
-        this.opts.timers.clearTimeout(timer);
-        resolve();
-      };
-      pc.addEventListener('icegatheringstatechange', check);
-    });
-  }
-
-  private requestBase(method: 'POST' | 'DELETE', secret: string | null): RequestInitLike {
-    return {
-      method,
-      headers: secret === null ? {} : { Authorization: `Bearer ${secret}` },
-      cache: 'no-store',
-      credentials: 'omit',
-      redirect: 'error',
-      referrerPolicy: 'no-referrer',
-    };
   }
 
   // --- media and session events --------------------------------------------------
@@ -326,17 +237,22 @@ export class WhepClient {
     const ice = pc.iceConnectionState;
     const conn = pc.connectionState;
     if (ice === 'connected' || ice === 'completed' || conn === 'connected') {
-      this.clearWatchdog();
-      this.dispatch({ type: 'media-connected' });
+      // Before the first picture the connect watchdog keeps running: ICE (even DTLS) up
+      // says nothing about frames. After it, this is a blip healing on the same stream.
+      if (this.pictureSeen) {
+        this.watchdog.clear();
+        this.dispatch({ type: 'media-connected' });
+      }
     } else if (ice === 'failed' || conn === 'failed') {
       this.mediaLost();
     } else if (ice === 'disconnected' || conn === 'disconnected') {
-      this.setWatchdog(DISCONNECTED_GRACE_MS);
+      this.watchdog.arm(DISCONNECTED_GRACE_MS);
     }
   }
 
   private onTrack(pc: PeerLike, event: TrackEventLike): void {
     if (pc !== this.pc) return;
+    preferLowLatency(event.receiver);
     this.stream = event.streams[0] ?? this.opts.createStream(event.track);
     this.notify();
   }
@@ -355,9 +271,17 @@ export class WhepClient {
     return !bad.includes(pc.iceConnectionState) && !bad.includes(pc.connectionState ?? '');
   }
 
+  /** The watchdog fired: a stall that resuming cannot cure is an error, the rest is lost media. */
+  private onStall(): void {
+    const pc = this.pc;
+    const reason = pc === null ? 'lost' : stallReason(this.pictureSeen, pc.iceConnectionState, pc.connectionState);
+    if (reason === 'lost') this.mediaLost();
+    else this.fail(reason);
+  }
+
   private mediaLost(): void {
     if (isTerminal(this.phase) || this.phase === ViewerPhase.error || this.left) return;
-    this.clearWatchdog();
+    this.watchdog.clear();
     this.closePeer();
     this.events?.close(); // reopened on the resumed viewer's resource
     this.events = null;
@@ -405,19 +329,6 @@ export class WhepClient {
     for (const listener of this.listeners) listener(snapshot);
   }
 
-  private setWatchdog(ms: number): void {
-    this.clearWatchdog();
-    this.watchdog = this.opts.timers.setTimeout(() => {
-      this.watchdog = null;
-      this.mediaLost();
-    }, ms);
-  }
-
-  private clearWatchdog(): void {
-    if (this.watchdog !== null) this.opts.timers.clearTimeout(this.watchdog);
-    this.watchdog = null;
-  }
-
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const entry = {
@@ -435,13 +346,14 @@ export class WhepClient {
   private closePeer(): void {
     const pc = this.pc;
     this.pc = null;
+    this.pictureSeen = false;
     pc?.close();
   }
 
   /** Abandons all in-flight work: peer, events, timers, pending retries. */
   private teardown(): void {
     this.generation++;
-    this.clearWatchdog();
+    this.watchdog.clear();
     this.closePeer();
     this.events?.close();
     this.events = null;

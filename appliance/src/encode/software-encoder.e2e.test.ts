@@ -6,7 +6,9 @@ import { readStampFromRgba, writeStamp } from '../capture/frame-stamp.js';
 import { prepareTestPattern, renderTestPattern } from '../capture/test-pattern.js';
 import type { AccessUnit } from '../media/access-unit.js';
 import type { EncoderSettings, EncoderState } from '../media/encoder-settings.js';
+import { readSpsProfile } from '../h264/annex-b.js';
 import { SoftwareEncoder, type SoftwareEncoderOptions } from './software-encoder.js';
+import { streamProfileLevelId } from './v4l2-m2m-encoder-controls.js';
 
 const settings: EncoderSettings = { width: 1280, height: 720, fps: 30, bitrateBps: 4_000_000, keyframeInterval: 60 };
 const T0 = 1_732_000_000_000.25;
@@ -119,6 +121,25 @@ describe('SoftwareEncoder (x264-pipe)', () => {
     expect(slices.length).toBeGreaterThanOrEqual(8);
     expect(slices.map(sliceType).filter((t) => t === 1)).toEqual([]);
     for (const au of h.aus.slice(1)) expect(au.nalus.map(nalType)).not.toContain(5);
+  });
+
+  // Safari stays black when the SPS does not match the signalled profile-level-id: the SPS
+  // x264 really emits must be Constrained Baseline at no more than the level the answer
+  // signals (streamProfileLevelId), and exactly it for the box's default 720p30.
+  it.each([
+    ['1280x720@30 (default)', { width: 1280, height: 720, fps: 30, bitrateBps: 4_000_000 }, 'equal'],
+    ['640x480@30', { width: 640, height: 480, fps: 30, bitrateBps: 2_000_000 }, 'at most'],
+    ['1920x1080@30', { width: 1920, height: 1080, fps: 30, bitrateBps: 8_000_000 }, 'equal'],
+  ] as const)('the SPS of %s is %s the signalled profile-level-id', async (_name, size, relation) => {
+    const h = harness({ settings: { ...size, keyframeInterval: 60 } });
+    const au = await h.push(frame(0, size.width, size.height));
+    const sps = readSpsProfile(au.nalus.find((n) => nalType(n) === 7)!);
+    const signalled = streamProfileLevelId(size);
+    expect(sps.constrainedBaseline).toBe(true);
+    expect(sps.profileIdc).toBe(parseInt(signalled.slice(0, 2), 16));
+    const level = parseInt(signalled.slice(4), 16);
+    if (relation === 'equal') expect(sps.levelIdc).toBe(level);
+    else expect(sps.levelIdc).toBeLessThanOrEqual(level);
   });
 
   it('makes the very next frame an IDR after requestKeyframe()', async () => {

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ControlInfo } from '../v4l2/m2m-device.js';
 import { ctrl as cid } from '../v4l2/v4l2-binding.js';
-import { h264Level, h264LevelCode, planControls, resolveControls } from './v4l2-m2m-encoder-controls.js';
+import { h264Level, h264LevelCode, planControls, resolveControls, streamProfileLevelId } from './v4l2-m2m-encoder-controls.js';
 
-describe('h264Level (Table A-1, floor 4.0)', () => {
+describe('h264Level (Table A-1, floor 3.1)', () => {
   it.each([
-    ['640x480@30', 640, 480, 30, 4_000_000, '4.0'],
-    ['720p30', 1280, 720, 30, 4_000_000, '4.0'],
-    ['720p60', 1280, 720, 60, 4_000_000, '4.0'],
+    ['640x480@30', 640, 480, 30, 4_000_000, '3.1'],
+    ['720p30', 1280, 720, 30, 4_000_000, '3.1'],
+    ['720p30 at 15 Mbit/s (over 3.1\'s 14)', 1280, 720, 30, 15_000_000, '3.2'],
+    ['720p60', 1280, 720, 60, 4_000_000, '3.2'],
     ['1080p30', 1920, 1080, 30, 8_000_000, '4.0'],
     ['1080p30 at 25 Mbit/s (over 4.0\'s 20)', 1920, 1080, 30, 25_000_000, '4.1'],
     ['1080p50', 1920, 1080, 50, 8_000_000, '4.2'],
@@ -16,6 +17,25 @@ describe('h264Level (Table A-1, floor 4.0)', () => {
     ['4K30', 3840, 2160, 30, 20_000_000, '5.1'],
     ['4K60', 3840, 2160, 60, 20_000_000, '5.2'],
   ])('%s → %s', (_n, w, h, fps, bps, want) => expect(h264Level(w, h, fps, bps)).toBe(want));
+});
+
+describe('the M2M controls against the profile-level-id the answer signals', () => {
+  // What the V4L2 M2M path can prove here: the controls the box sets encode exactly the
+  // profile and level it signals. That the driver then writes them into its SPS (profile_idc
+  // 66 + constraint_set1, level_idc) only a board can show (vicodec emits FWHT, not H.264):
+  // hw-tests/encoder.hw.test.ts reads the SPS on a Pi or Jetson.
+  // level_idc is ten times the level (Table A-1): 31 → '3.1'.
+  const levelOf = (idc: number): string => `${Math.floor(idc / 10)}.${idc % 10}`;
+  it.each([
+    ['the box default, 720p30 at 4 Mbit/s: what every browser offers', { width: 1280, height: 720, fps: 30, bitrateBps: 4_000_000 }, '42e01f'],
+    ['1080p30 at 8 Mbit/s', { width: 1920, height: 1080, fps: 30, bitrateBps: 8_000_000 }, '42e028'],
+    ['1080p60 at 8 Mbit/s', { width: 1920, height: 1080, fps: 60, bitrateBps: 8_000_000 }, '42e02a'],
+  ])('%s → %s', (_n, s, pli) => {
+    expect(streamProfileLevelId(s)).toBe(pli);
+    const plan = new Map(planControls('h264', { ...s, keyframeInterval: 60 }).map((c) => [c.id, c.value]));
+    expect(plan.get(cid.V4L2_CID_MPEG_VIDEO_H264_PROFILE)).toBe(1); // V4L2_MPEG_VIDEO_H264_PROFILE_CONSTRAINED_BASELINE
+    expect(plan.get(cid.V4L2_CID_MPEG_VIDEO_H264_LEVEL)).toBe(h264LevelCode(levelOf(parseInt(pli.slice(4), 16))));
+  });
 });
 
 const settings = { width: 1920, height: 1080, fps: 60, bitrateBps: 6_000_000, keyframeInterval: 60 };

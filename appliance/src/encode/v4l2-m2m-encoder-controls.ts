@@ -42,6 +42,8 @@ export function h264LevelCode(level: string): number {
  * frame size in macroblocks, max video bitrate for Baseline (kbit/s).
  */
 const LEVELS: readonly { level: string; maxMbps: number; maxFs: number; maxKbps: number }[] = [
+  { level: '3.1', maxMbps: 108_000, maxFs: 3_600, maxKbps: 14_000 },
+  { level: '3.2', maxMbps: 216_000, maxFs: 5_120, maxKbps: 20_000 },
   { level: '4.0', maxMbps: 245_760, maxFs: 8_192, maxKbps: 20_000 },
   { level: '4.1', maxMbps: 245_760, maxFs: 8_192, maxKbps: 50_000 },
   { level: '4.2', maxMbps: 522_240, maxFs: 8_704, maxKbps: 50_000 },
@@ -52,15 +54,28 @@ const LEVELS: readonly { level: string; maxMbps: number; maxFs: number; maxKbps:
 
 /**
  * The H.264 level for a picture size, frame rate and bitrate: the lowest of Table A-1
- * from 4.0 up whose limits hold (4.0 for anything up to 1080p30 at ≤ 20 Mbit/s, 4.2 for
- * 1080p60). 4.0 is the floor on purpose: lower levels only constrain, and uStreamer and
- * the Pi firmware are tested there. Returns '5.2' when nothing fits (the encoder decides).
+ * from 3.1 up whose limits hold (3.1 for up to 720p30, 4.0 for 1080p30 at ≤ 20 Mbit/s,
+ * 4.2 for 1080p60). The floor is 3.1 because that is the level every browser offers
+ * (profile-level-id 42e01f, webrtc/test/fixtures): the SPS then says exactly what the
+ * answer signals (streamProfileLevelId), where Safari stays black on a mismatch; lower
+ * levels would only constrain. Returns '5.2' when nothing fits (the encoder decides).
  */
 export function h264Level(width: number, height: number, fps: number, bitrateBps = 0): string {
   const mbs = Math.ceil(width / 16) * Math.ceil(height / 16);
   const mbps = mbs * fps;
   const fit = LEVELS.find((l) => mbs <= l.maxFs && mbps <= l.maxMbps && bitrateBps <= l.maxKbps * 1000);
   return fit?.level ?? '5.2';
+}
+
+/**
+ * The profile-level-id (RFC 6184 §8.1) of the stream the box sends: Constrained Baseline
+ * (profile_idc 66, constraint_set0..2: 42e0) at h264Level(). The M2M encoder is set to
+ * exactly this level; x264 chooses its own level, never above it for these limits (checked
+ * on its real SPS in software-encoder.e2e.test.ts). The answer signals it.
+ */
+export function streamProfileLevelId(s: Pick<EncoderSettings, 'width' | 'height' | 'fps' | 'bitrateBps'>): string {
+  const [major, minor] = h264Level(s.width, s.height, s.fps, s.bitrateBps).split('.').map(Number) as [number, number];
+  return `42e0${(major * 10 + minor).toString(16).padStart(2, '0')}`;
 }
 
 /** The controls we want for a codec and settings, in the order they are set. */

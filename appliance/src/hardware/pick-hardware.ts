@@ -36,6 +36,8 @@ export interface Hardware {
   /** The board and its encoder and MJPEG decoder choices, each with its reason. */
   readonly board: BoardProbe;
   readonly encoder: H264Encoder;
+  /** What the encoder was asked for; the answer's profile-level-id is derived from it. */
+  readonly encoderSettings: EncoderSettings;
   readonly source: Chosen<FrameSource>;
   readonly display: Chosen<Display>;
   readonly button: Chosen<Button>;
@@ -92,7 +94,7 @@ export async function pickHardware(config: Config, env: HardwareEnv): Promise<Ha
     probe: () => probeWifi({ sysRoot: join(root, 'sys'), ...(env.hotspotCommands ? { commands: env.hotspotCommands } : {}) }),
   });
   const interfaces = env.interfaces ?? networkInterfaces;
-  return { board, encoder, source: { device: picked.source, reason: picked.reason }, display, button, network, linkHost: () => linkHost(config.http, interfaces()) };
+  return { board, encoder, encoderSettings: settings, source: { device: picked.source, reason: picked.reason }, display, button, network, linkHost: () => linkHost(config.http, interfaces()) };
 }
 
 async function pickBoard(config: Config, root: string): Promise<BoardProbe> {

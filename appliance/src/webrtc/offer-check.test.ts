@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkOffer } from './offer-check.js';
-import { pinOfferToH264 } from './offer-pinning.js';
+import { checkOffer, type CheckedOffer } from './offer-check.js';
+import { pinOfferToH264, signalProfileLevelId } from './offer-pinning.js';
 import { OfferRejected } from './viewer-connection.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./test/fixtures/${name}`, import.meta.url), 'utf8');
 const CHROMIUM = fixture('chromium-156-recvonly-offer.sdp');
 const CHROMIUM_ACT = fixture('chromium-156-recvonly-offer-abs-capture-time.sdp');
+const FIREFOX = fixture('firefox-153-recvonly-offer.sdp');
+const FIREFOX_AV = fixture('firefox-153-audio-video-offer.sdp');
+const CHROMIUM_MDNS = fixture('chromium-156-recvonly-offer-mdns.sdp');
+const SAFARI = fixture('safari-ios-recvonly-offer.sdp');
+const AIORTC = fixture('aiortc-1.4-audio-video-offer.sdp');
 
 /** A small valid offer; tests break one thing at a time. */
 const VALID = [
@@ -100,6 +105,30 @@ describe('checkOffer accepts', () => {
   it('real Chromium 156 offer asking for abs-capture-time: id 13', () => {
     expect(checkOffer(CHROMIUM_ACT).extensionIds).toEqual({ playoutDelay: 5, absCaptureTime: 13 });
   });
+  // One case per offer shape seen in the wild (test/fixtures/README.md).
+  const wild: { name: string; offer: string; pt: number; playoutDelay: number | undefined; audio: CheckedOffer['audio'] }[] = [
+    { name: 'Firefox ESR 153 (the page, default ICE)', offer: FIREFOX, pt: 126, playoutDelay: 6, audio: undefined },
+    { name: 'Firefox ESR 153, audio + video, video bundle-only with port 0', offer: FIREFOX_AV, pt: 126, playoutDelay: 6, audio: { index: 0, opusPayloadType: 109 } },
+    { name: 'Chromium 156 (the page, default mDNS)', offer: CHROMIUM_MDNS, pt: 108, playoutDelay: 5, audio: undefined },
+    // High profile 640c1f comes first in Safari's list; the box must still pick 42e01f.
+    { name: 'Safari iOS (High profile listed first)', offer: SAFARI, pt: 98, playoutDelay: 6, audio: undefined },
+    { name: 'aiortc 1.4, audio + video', offer: AIORTC, pt: 101, playoutDelay: undefined, audio: { index: 0, opusPayloadType: 96 } },
+  ];
+  it.each(wild)('$name: H.264 PT $pt', ({ offer, pt, playoutDelay, audio }) => {
+    const c = checkOffer(offer);
+    expect(c.h264.payloadType).toBe(pt);
+    expect(c.h264.profileLevelId).toBe('42e01f');
+    expect(c.extensionIds.playoutDelay).toBe(playoutDelay);
+    expect(c.audio).toEqual(audio);
+  });
+  it('a port-0 section without a=bundle-only (or outside the BUNDLE group) is rejected, not live', () => {
+    expect(() => checkOffer(FIREFOX_AV.replace('a=bundle-only\r\n', ''))).toThrow(/no video m-section/);
+    expect(() => checkOffer(FIREFOX_AV.replace(/a=group:BUNDLE 0 1/, 'a=group:BUNDLE 0'))).toThrow(/no video m-section/);
+  });
+  it('an audio section without Opus is reported without a payload type', () => {
+    const pcmuOnly = AIORTC.replace('m=audio 53706 UDP/TLS/RTP/SAVPF 96 0 8', 'm=audio 53706 UDP/TLS/RTP/SAVPF 0 8');
+    expect(checkOffer(pcmuOnly).audio).toEqual({ index: 0, opusPayloadType: undefined });
+  });
 });
 
 describe('pinOfferToH264', () => {
@@ -116,10 +145,34 @@ describe('pinOfferToH264', () => {
     expect(pinned).toContain('a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay');
     expect(checkOffer(pinned).h264.payloadType).toBe(108);
   });
+  it('pins an audio section to Opus with no feedback, drops its a=ssrc, keeps its rtcp-mux', () => {
+    const pinned = pinOfferToH264(AIORTC, checkOffer(AIORTC));
+    const audio = pinned.slice(pinned.indexOf('m=audio'), pinned.indexOf('m=video'));
+    expect(audio).toMatch(/^m=audio 53706 UDP\/TLS\/RTP\/SAVPF 96\r\n/);
+    expect(audio.match(/^a=rtpmap:.*$/gm)).toEqual(['a=rtpmap:96 opus/48000/2']);
+    expect(audio).not.toMatch(/a=ssrc/);
+    expect(audio).toContain('a=rtcp-mux');
+    expect(pinned).toMatch(/^m=video 59392 UDP\/TLS\/RTP\/SAVPF 101$/m);
+  });
+  it('gives a bundle-only section the port 9 werift understands (it knows no bundle-only)', () => {
+    const pinned = pinOfferToH264(FIREFOX_AV, checkOffer(FIREFOX_AV));
+    expect(pinned).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 126$/m);
+    expect(pinned).toMatch(/^m=audio 9 UDP\/TLS\/RTP\/SAVPF 109$/m);
+  });
   it('drops the video section\'s a=ssrc lines (werift would route PLIs to a receiver)', () => {
     const withSsrc = VALID.replace('a=rtcp-mux\r\n', 'a=rtcp-mux\r\na=ssrc:1234 cname:x\r\na=ssrc-group:FID 1234 5678\r\n');
     const pinned = pinOfferToH264(withSsrc, checkOffer(withSsrc));
     expect(pinned).not.toMatch(/a=ssrc/);
     expect(pinned).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 102$/m);
+  });
+});
+
+describe('signalProfileLevelId', () => {
+  const answer = 'm=video 9 UDP/TLS/RTP/SAVPF 108\r\na=rtpmap:108 H264/90000\r\na=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\na=fmtp:109 apt=108\r\n';
+  it('sets the chosen format\'s profile-level-id, nothing else', () => {
+    expect(signalProfileLevelId(answer, 108, '42e028')).toBe(answer.replace('profile-level-id=42e01f', 'profile-level-id=42e028'));
+  });
+  it('adds it when the fmtp has none', () => {
+    expect(signalProfileLevelId(answer.replace(';profile-level-id=42e01f', ''), 108, '42e01f')).toContain('a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n');
   });
 });

@@ -35,6 +35,12 @@ export interface CheckedOffer {
   };
   /** extmap ids the offer chose for the box's two header extensions, if offered. */
   readonly extensionIds: { readonly playoutDelay?: number; readonly absCaptureTime?: number };
+  /**
+   * The first audio m-section the viewer offers to receive on (most WHEP players offer one
+   * beside the video), with its Opus payload type (RFC 7587) if it has Opus. The box
+   * answers it with Opus (offer-pinning.ts, werift-viewer-factory.ts).
+   */
+  readonly audio?: { readonly index: number; readonly opusPayloadType: number | undefined };
 }
 
 interface MediaSection {
@@ -75,7 +81,7 @@ export function checkOffer(offer: unknown): CheckedOffer {
     }
   }
 
-  const videos = sections.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'video' && s.port !== 0);
+  const videos = sections.map((s, i) => ({ s, i })).filter(({ s }) => s.kind === 'video' && isLive(s, session));
   if (videos.length === 0) return reject('SDP offer has no video m-section');
   if (videos.length > 1) return reject(`SDP offer has ${videos.length} video m-sections; the box sends one video stream`);
   const { s: video, i: videoIndex } = videos[0]!;
@@ -124,12 +130,37 @@ export function checkOffer(offer: unknown): CheckedOffer {
     return undefined;
   };
   const mid = attr('mid');
+  const audioIndex = sections.findIndex((s) => s.kind === 'audio' && isLive(s, session));
   return {
     videoIndex,
     videoMid: mid,
     h264,
     extensionIds: { playoutDelay: extmapId(PLAYOUT_DELAY_URI), absCaptureTime: extmapId(ABS_CAPTURE_TIME_URI) },
+    ...(audioIndex >= 0 ? { audio: { index: audioIndex, opusPayloadType: opusPayloadType(sections[audioIndex]!) } } : {}),
   };
+}
+
+/**
+ * Whether an m-section is offered (not rejected). Port 0 rejects it (RFC 3264 §5.1), except
+ * with `a=bundle-only` and its mid in the BUNDLE group (RFC 8843 §6): Firefox's max-bundle
+ * offers mark every section but the first that way, so its audio+video offers have
+ * `m=video 0 … a=bundle-only`.
+ */
+export function isLive(section: { readonly port: number; readonly attributes: readonly string[] }, session: readonly string[]): boolean {
+  if (section.port !== 0) return true;
+  if (!section.attributes.includes('bundle-only')) return false;
+  const mid = section.attributes.find((a) => a.startsWith('mid:'))?.slice(4).trim();
+  const bundle = session.find((a) => a.startsWith('group:BUNDLE '))?.slice('group:BUNDLE '.length).trim().split(/\s+/) ?? [];
+  return mid !== undefined && bundle.includes(mid);
+}
+
+/** The payload type of `opus/48000/2` in an audio section (RFC 7587 §7: always 2 channels in SDP). */
+function opusPayloadType(audio: MediaSection): number | undefined {
+  for (const a of audio.attributes) {
+    const m = /^rtpmap:(\d+) opus\/48000(\/2)?$/i.exec(a.trim());
+    if (m && audio.formats.includes(m[1]!)) return Number(m[1]);
+  }
+  return undefined;
 }
 
 /** Ranks an offered H.264 format; higher is better, undefined means unusable. */

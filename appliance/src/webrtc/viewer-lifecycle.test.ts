@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ViewerState } from './viewer-connection.js';
-import { newViewerId, viewerTransition, type ViewerEvent } from './werift-viewer-factory.js';
+import { newViewerId, viewerTransition, type ViewerEvent } from './viewer-lifecycle.js';
 
 describe('viewerTransition', () => {
   const cases: [ViewerState, ViewerEvent, ViewerState][] = [

@@ -39,7 +39,7 @@ const until = async (cond: () => boolean, ms: number, what: string): Promise<voi
   }
 };
 
-function fixture() {
+function fixture(extra: Partial<ConstructorParameters<typeof WeriftViewerFactory>[0]> = {}) {
   let now = 0;
   let requests = 0;
   const hub = new StreamHub({
@@ -53,6 +53,7 @@ function fixture() {
     webrtc: { ...defaultConfig.webrtc, extraHostAddresses: ['127.0.0.1'] },
     disconnectedTimeoutMs: 1000,
     rtcpSilenceTimeoutMs: 4000,
+    ...extra,
   });
   return { hub, factory, requests: () => requests, advance: (ms: number) => { now += ms; } };
 }
@@ -199,6 +200,75 @@ describe('WeriftViewerFactory (werift receiver on loopback)', () => {
     expect(pending.answerSdp).toMatch(/a=candidate:.* 127\.0\.0\.1 /);
     expect(pending.answerSdp).toMatch(/a=ssrc:\d+ /);
     expect(pending.connection.state).toBe(ViewerState.connecting);
+  });
+
+  /** werift's ICE connection behind a viewer (test-only peek at werift internals). */
+  const iceOf = (pending: PendingViewer) =>
+    (pending.connection as unknown as { pc: RTCPeerConnection }).pc.iceTransports[0]!.connection as unknown as {
+      remoteCandidatesEnd: boolean;
+      stunServer: unknown;
+      lookup: unknown;
+      remoteCandidates: { host: string; port: number }[];
+    };
+
+  it('answers Firefox ESR 153 with default ICE: no end-of-candidates reaches werift, its mDNS names go to the box resolver, no STUN', async () => {
+    const asked: string[][] = [];
+    const firefox = readFileSync(new URL('./test/fixtures/firefox-153-recvonly-offer.sdp', import.meta.url), 'utf8');
+    const names = [...new Set([...firefox.matchAll(/ ([0-9a-f-]{36}\.local) /g)].map((m) => m[1]!))];
+    const f = fixture({
+      mdns: {
+        resolve: async (n: readonly string[]) => {
+          asked.push([...n]);
+          // One name answers with a routable address, the other with link-local ones (IPv4
+          // and IPv6: unusable without a zone, and a hostile responder's way to make the box
+          // probe its own link): those are dropped, as in an offer.
+          return new Map([
+            [names[0]!, [{ name: names[0]!, family: 4 as const, address: '10.77.0.2' }]],
+            [names[1]!, [{ name: names[1]!, family: 4 as const, address: '169.254.0.9' }, { name: names[1]!, family: 6 as const, address: 'fe80::1' }]],
+          ]);
+        },
+      },
+    });
+    const pending = await f.factory.answer(firefox);
+    open.push({ close: () => pending.connection.close('test end') });
+    const ice = iceOf(pending);
+    expect(ice.remoteCandidatesEnd).toBe(false); // werift keeps checking and learning prflx
+    expect(ice.stunServer).toBeUndefined(); // werift's stun.l.google.com default is gone
+    expect(ice.lookup).toBeUndefined(); // werift never started its own mDNS look-up
+    expect(asked).toEqual([names]);
+    await until(() => ice.remoteCandidates.length > 0, 5000, 'the resolved candidate to be trickled');
+    // Only the routable address, only the UDP component-1 candidate (port from the offer).
+    const port = Number(new RegExp(`candidate:0 1 UDP \\d+ ${names[0]} (\\d+) typ host`).exec(firefox)![1]);
+    expect(ice.remoteCandidates.map((c) => `${c.host}:${c.port}`)).toEqual([`10.77.0.2:${port}`]);
+    expect(pending.answerSdp).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 126$/m);
+  });
+
+  it('answers an audio + video offer (aiortc 1.4) with the audio accepted: Opus, inactive, bundled, rtcp-mux', async () => {
+    const f = fixture();
+    const offer = readFileSync(new URL('./test/fixtures/aiortc-1.4-audio-video-offer.sdp', import.meta.url), 'utf8');
+    const pending = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    const answer = pending.answerSdp;
+    const audio = answer.slice(answer.indexOf('m=audio'), answer.indexOf('m=video'));
+    // Port 0 (rejected) is what aiortc refuses; JSEP (RFC 8829 §5.3.1) lets the answerer
+    // accept it with the direction it can honour.
+    expect(audio).toMatch(/^m=audio [1-9]\d* UDP\/TLS\/RTP\/SAVPF 96\r\n/);
+    expect(audio).toContain('a=rtpmap:96 opus/48000/2');
+    expect(audio).toMatch(/a=inactive/);
+    expect(audio).toContain('a=rtcp-mux');
+    expect(audio).toMatch(/a=ice-ufrag:/);
+    expect(audio).toMatch(/a=setup:(active|passive)/);
+    expect(answer).toMatch(/a=group:BUNDLE 0 1/);
+    expect(answer.slice(answer.indexOf('m=video'))).toMatch(/a=sendonly/);
+  });
+
+  it('signals the encoder\'s profile-level-id (1080p30: level 4.0) in the answer, not the offer\'s', async () => {
+    const f = fixture({ profileLevelId: '42e028' });
+    const offer = readFileSync(new URL('./test/fixtures/safari-ios-recvonly-offer.sdp', import.meta.url), 'utf8');
+    const pending = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    expect(pending.answerSdp.match(/^a=fmtp:98 .*$/m)?.[0]).toMatch(/profile-level-id=42e028/);
+    expect(pending.answerSdp).not.toMatch(/profile-level-id=640c1f/);
   });
 
   it('rejects a bad offer before creating a peer connection', async () => {

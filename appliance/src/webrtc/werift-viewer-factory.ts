@@ -1,90 +1,67 @@
 /**
- * WeriftViewerFactory answers WHEP offers with one werift RTCPeerConnection per viewer and
- * feeds it from the StreamHub. Protocol pieces live elsewhere (offer-check, offer-pinning,
- * rtp-header-extensions, h264/rtp-packetizer); this file is the glue and the lifecycle.
+ * WeriftViewerFactory answers WHEP offers with one werift RTCPeerConnection per viewer.
+ * Protocol pieces live elsewhere (offer-check, offer-pinning, rtp-header-extensions,
+ * h264/rtp-packetizer), the viewer after the answer in werift-viewer.ts, the shared packets
+ * in packet-cache.ts; this file is how an offer becomes an answer, and the session's keys.
  *
  * Answer flow (field notes, "werift 0.25 as an H.264 sender"): check the offer → pin it to
- * one H.264 format → setRemoteDescription → video transceiver sendonly with a track →
- * createAnswer → setLocalDescription → wait (bounded) for ICE gathering → answer SDP.
- * Media flows once the connection is `connected` and attach() was called, from the next
- * IDR (the hub requests one). Packets go straight to RTCRtpSender.sendRtp: one clone per
- * packet per viewer (rtpSender.js dispatchRtp) instead of three through track.writeRtp.
+ * one H.264 format (and Opus) → take out `a=end-of-candidates` and the mDNS candidates
+ * (remote-candidates.ts) → setRemoteDescription → no default STUN → video transceiver
+ * sendonly with a track, audio answered (answerAudio) → createAnswer → setLocalDescription
+ * → wait (bounded) for ICE gathering → answer SDP; then the mDNS names are resolved and
+ * trickled into werift while the phone's checks run.
  */
-import { randomBytes } from 'node:crypto';
 import {
   MediaStream,
   MediaStreamTrack,
   RTCPeerConnection,
   RTCRtpHeaderExtensionParameters,
-  RtpHeader,
-  RtpPacket,
   useH264,
-  type RTCRtpSender,
+  useOPUS,
+  type RTCRtpTransceiver,
 } from 'werift';
 import type { Config } from '../config/config.js';
-import type { ReaderHandle, StreamHub, StreamUnit } from '../stream/stream-hub.js';
-import { dropUnroutableCandidates, gathersOnLoopback } from './candidate-filter.js';
-import { guardIceDatagrams, type GuardCounters } from './ice-datagram-guard.js';
+import { dropUnroutableCandidates, gathersOnLoopback, unroutableReason } from './candidate-filter.js';
+import { guardIceDatagrams } from './ice-datagram-guard.js';
+import { MdnsResolver } from './mdns-resolver.js';
+import { disableDefaultStun } from './no-default-stun.js';
 import { checkOffer } from './offer-check.js';
-import { PINNED_RTCP_FEEDBACK, pinOfferToH264 } from './offer-pinning.js';
-import {
-  ABS_CAPTURE_TIME_URI,
-  PLAYOUT_DELAY_URI,
-  serializeAbsCaptureTime,
-  serializePlayoutDelay,
-} from './rtp-header-extensions.js';
-import { guardSenderRtcp, type RtcpGuardCounters } from './rtcp-guard.js';
+import { PINNED_RTCP_FEEDBACK, pinOfferToH264, signalProfileLevelId } from './offer-pinning.js';
+import { extensionPlan, PacketCache } from './packet-cache.js';
+import { splitRemoteCandidates, withAddress, type MdnsCandidate } from './remote-candidates.js';
+import { ABS_CAPTURE_TIME_URI, PLAYOUT_DELAY_URI } from './rtp-header-extensions.js';
 import { generateSessionKeys, type SessionKeys } from './session-keys.js';
-import {
-  OfferRejected,
-  ViewerState,
-  type PendingViewer,
-  type ViewerConnection,
-  type ViewerFactory,
-} from './viewer-connection.js';
+import { OfferRejected, type PendingViewer, type ViewerFactory } from './viewer-connection.js';
+import { WeriftViewer, type WeriftViewerOptions } from './werift-viewer.js';
 
-export interface WeriftViewerFactoryOptions {
-  readonly hub: StreamHub;
+export interface WeriftViewerFactoryOptions extends WeriftViewerOptions {
   readonly webrtc: Config['webrtc'];
   /** Longest wait for ICE gathering before answering with what is gathered; default 5000 ms. */
   readonly iceGatheringTimeoutMs?: number;
-  /** A connection that stays `disconnected` this long is closed; default 5000 ms. */
-  readonly disconnectedTimeoutMs?: number;
-  /** A connection not `connected` this long after the answer is closed; default 30000 ms. */
-  readonly connectTimeoutMs?: number;
-  /**
-   * A connected viewer that sends no RTCP (receiver reports come every ~1 s) this long is
-   * closed; default 10000 ms. werift itself notices a vanished peer only when ICE consent
-   * expires (~30 s measured here), and a viewer that vanished still holds a session slot.
-   */
-  readonly rtcpSilenceTimeoutMs?: number;
   /**
    * Accept loopback remote candidates; default: only when extraHostAddresses has a
    * loopback address (dev box, tests), since only then can such a pair work at all.
    */
   readonly allowLoopbackCandidates?: boolean;
-  /** NACK-driven resends per viewer per second (token bucket); default 200. */
-  readonly nackRetransmitsPerSecond?: number;
-  /** One line per viewer event (ids and states only, never addresses). */
-  readonly log?: (line: string) => void;
-}
-
-/** Extension ids and bytes one viewer's packets carry; viewers with equal keys share packets. */
-interface ExtensionPlan {
-  readonly key: string;
-  readonly playoutDelayId: number | undefined;
-  readonly absCaptureTimeId: number | undefined;
+  /**
+   * The profile-level-id of the stream the encoder emits, signalled in every answer
+   * (encode/v4l2-m2m-encoder-controls.ts streamProfileLevelId); default: the offer's.
+   */
+  readonly profileLevelId?: string;
+  /** Resolves the phones' mDNS candidates; default one MdnsResolver per factory. */
+  readonly mdns?: Pick<MdnsResolver, 'resolve'>;
 }
 
 export class WeriftViewerFactory implements ViewerFactory {
-  private readonly playoutDelay: Buffer;
   /** Packets built once per (unit, extension plan), shared by every viewer with that plan. */
-  private readonly packetCache = new WeakMap<StreamUnit, Map<string, RtpPacket[]>>();
+  private readonly packets: PacketCache;
   /** The running session's DTLS certificate and key (RAM only), see newSessionKeys(). */
   private sessionKeys: SessionKeys | undefined;
+  private readonly mdns: Pick<MdnsResolver, 'resolve'>;
 
   constructor(private readonly options: WeriftViewerFactoryOptions) {
-    this.playoutDelay = serializePlayoutDelay(options.webrtc.playoutDelayMinMs, options.webrtc.playoutDelayMaxMs);
+    this.packets = new PacketCache({ minMs: options.webrtc.playoutDelayMinMs, maxMs: options.webrtc.playoutDelayMaxMs });
+    this.mdns = options.mdns ?? new MdnsResolver({ log: options.log });
   }
 
   /**
@@ -110,7 +87,8 @@ export class WeriftViewerFactory implements ViewerFactory {
   async answer(offerSdp: string): Promise<PendingViewer> {
     const checked = checkOffer(offerSdp); // throws OfferRejected before any socket exists
     const allowLoopback = this.options.allowLoopbackCandidates ?? gathersOnLoopback(this.options.webrtc.extraHostAddresses);
-    const pinnedOffer = dropUnroutableCandidates(pinOfferToH264(offerSdp, checked), { allowLoopback });
+    const { offer: withoutMdns, mdns } = splitRemoteCandidates(pinOfferToH264(offerSdp, checked));
+    const pinnedOffer = dropUnroutableCandidates(withoutMdns, { allowLoopback });
     // Without session keys (a factory used on its own) werift's per-process certificate is used.
     const keys = this.sessionKeys;
     const pc = new RTCPeerConnection({
@@ -119,7 +97,7 @@ export class WeriftViewerFactory implements ViewerFactory {
       iceAdditionalHostAddresses: [...this.options.webrtc.extraHostAddresses],
       icePortRange: this.options.webrtc.icePortRange,
       codecs: {
-        audio: [],
+        audio: [useOPUS()],
         video: [useH264({ rtcpFeedback: PINNED_RTCP_FEEDBACK.map((f) => ({ type: f.split(' ')[0]!, parameter: f.split(' ')[1] })) })],
       },
       headerExtensions: {
@@ -137,23 +115,23 @@ export class WeriftViewerFactory implements ViewerFactory {
         // werift's message may quote the SDP; the client gets a fixed line instead.
         throw new OfferRejected('SDP offer could not be applied (werift refused it)');
       }
+      disableDefaultStun(pc);
       const transceiver = pc.getTransceivers().find((t) => t.kind === 'video');
       if (!transceiver) throw new OfferRejected('SDP offer has no usable video m-section');
       transceiver.setDirection('sendonly');
       const track = new MediaStreamTrack({ kind: 'video' });
       pc.addTrack(track, new MediaStream({ id: 'sonobox', tracks: [track] }));
+      for (const audio of pc.getTransceivers().filter((t) => t.kind === 'audio')) answerAudio(audio);
       await pc.setLocalDescription(await pc.createAnswer());
       await waitForIceGathering(pc, this.options.iceGatheringTimeoutMs ?? 5000);
       // Before the answer leaves: from now on only the viewer's ICE-proven address reaches DTLS/SRTP.
       const guard = guardIceDatagrams(pc);
-      const answerSdp = pc.localDescription?.sdp;
-      if (!answerSdp) throw new Error('werift produced no local description after setLocalDescription');
-      const plan: ExtensionPlan = {
-        playoutDelayId: checked.extensionIds.playoutDelay,
-        absCaptureTimeId: checked.extensionIds.absCaptureTime,
-        key: `${checked.extensionIds.playoutDelay ?? '-'}:${checked.extensionIds.absCaptureTime ?? '-'}`,
-      };
-      const viewer = new WeriftViewer(pc, transceiver.sender, plan, this, this.options, guard);
+      const localSdp = pc.localDescription?.sdp;
+      if (!localSdp) throw new Error('werift produced no local description after setLocalDescription');
+      const pli = this.options.profileLevelId;
+      const answerSdp = pli ? signalProfileLevelId(localSdp, checked.h264.payloadType, pli) : localSdp;
+      const viewer = new WeriftViewer(pc, transceiver.sender, extensionPlan(checked.extensionIds), this.packets, this.options, guard);
+      if (mdns.length > 0) void this.trickleMdns(pc, viewer.id, mdns, allowLoopback);
       return { answerSdp, connection: viewer, attach: () => viewer.attach() };
     } catch (error) {
       await pc.close().catch(() => {});
@@ -161,36 +139,43 @@ export class WeriftViewerFactory implements ViewerFactory {
     }
   }
 
-  /** @internal The RTP packets of `unit` for one extension plan; built once, shared by viewers. */
-  packetsFor(unit: StreamUnit, plan: ExtensionPlan): RtpPacket[] {
-    let byPlan = this.packetCache.get(unit);
-    if (!byPlan) this.packetCache.set(unit, (byPlan = new Map()));
-    let packets = byPlan.get(plan.key);
-    if (packets) return packets;
-    const absCaptureTime = plan.absCaptureTimeId !== undefined ? serializeAbsCaptureTime(unit.captureTimeMs) : undefined;
-    packets = unit.packets.map((p, i) => {
-      const extensions: { id: number; payload: Buffer }[] = [];
-      // playout-delay on every packet: libwebrtc reads it from whichever packet starts the
-      // assembled frame and keeps the last value it saw, so a lost first packet or a
-      // viewer that joins mid-stream must still find it; 4 bytes a packet.
-      if (plan.playoutDelayId !== undefined) extensions.push({ id: plan.playoutDelayId, payload: this.playoutDelay });
-      // abs-capture-time on the first packet of each frame, as libwebrtc's own sender does;
-      // the value is per frame, so repeating it would only cost 9 bytes a packet.
-      if (i === 0 && absCaptureTime) extensions.push({ id: plan.absCaptureTimeId!, payload: absCaptureTime });
-      return new RtpPacket(
-        new RtpHeader({
-          // payloadType and ssrc are rewritten per viewer by RTCRtpSender.dispatchRtp.
-          sequenceNumber: (unit.firstSequenceNumber + i) & 0xffff,
-          timestamp: unit.rtpTimestamp,
-          marker: p.marker,
-          extensions,
-        }),
-        p.payload,
-      );
-    });
-    byPlan.set(plan.key, packets);
-    return packets;
+  /**
+   * Resolves the offer's mDNS names and gives werift each routable address as a remote
+   * candidate. ICE is already running by then: the phone's own checks usually win the
+   * race (a peer-reflexive pair), and these pairs are the way when they cannot.
+   */
+  private async trickleMdns(pc: RTCPeerConnection, viewerId: string, candidates: readonly MdnsCandidate[], allowLoopback: boolean): Promise<void> {
+    const found = await this.mdns.resolve([...new Set(candidates.map((c) => c.hostname))]);
+    let added = 0;
+    for (const c of candidates) {
+      for (const record of found.get(c.hostname) ?? []) {
+        const reason = unroutableReason(record.address);
+        if (reason !== undefined && !(reason === 'loopback' && allowLoopback)) continue;
+        if (pc.connectionState === 'closed') return;
+        try {
+          await pc.addIceCandidate({ candidate: withAddress(c.candidate, record.address), sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex });
+          added++;
+        } catch {
+          // werift refused it (e.g. the m-section went away); the other pairs carry on
+        }
+      }
+    }
+    const names = new Set(candidates.map((c) => c.hostname)).size;
+    this.options.log?.(`viewer ${viewerId}: ${found.size} of ${names} mDNS candidate names resolved, ${added} candidates added`);
   }
+}
+
+/**
+ * The answer to an audio m-section (JSEP, RFC 8829 §5.3.1). Rejecting it (port 0, werift's
+ * answer when it has no audio codec) is valid JSEP but strict stacks refuse the whole
+ * answer: aiortc 1.4 wants rtcp-mux, ICE credentials and a common codec in every section
+ * and got no video either. Accepted with Opus and `inactive` (RFC 8829 §5.3.1: the
+ * direction the answerer has nothing to send on), it stays bundled with the video, which
+ * every stack tested takes. Once the box has sound (issue 12) the same section becomes
+ * `sendonly` with the audio track in the video's stream.
+ */
+function answerAudio(transceiver: RTCRtpTransceiver): void {
+  transceiver.setDirection('inactive');
 }
 
 /** Resolves when gathering is complete or after `timeoutMs`, whichever is first. */
@@ -207,175 +192,4 @@ async function waitForIceGathering(pc: RTCPeerConnection, timeoutMs: number): Pr
       resolve();
     }
   });
-}
-
-/** 128 random bits, base64url: the WHEP resource id. */
-export function newViewerId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-/** Events that move a viewer's lifecycle (ViewerState). */
-export type ViewerEvent = 'connected' | 'disconnected' | 'reconnected' | 'failed' | 'closed';
-
-/** Pure lifecycle: connecting → connected → closed; closed is final. */
-export function viewerTransition(state: ViewerState, event: ViewerEvent): ViewerState {
-  if (state === ViewerState.closed) return state;
-  switch (event) {
-    case 'connected':
-    case 'reconnected':
-      return ViewerState.connected;
-    case 'disconnected':
-      return state; // stays as it was until the grace period ends (then 'failed')
-    case 'failed':
-    case 'closed':
-      return ViewerState.closed;
-  }
-}
-
-class WeriftViewer implements ViewerConnection {
-  readonly id = newViewerId();
-  private stateValue: ViewerState = ViewerState.connecting;
-  private attached = false;
-  private handle: ReaderHandle | undefined;
-  private listeners: ((reason: string) => void)[] = [];
-  private closeReason: string | undefined;
-  private closing: Promise<void> | undefined;
-  private disconnectedTimer: NodeJS.Timeout | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private silenceTimer: NodeJS.Timeout | undefined;
-  private lastRtcpMs = performance.now();
-  private readonly unsubscribe: (() => void)[] = [];
-  /** Next sequence number / last timestamp this viewer sent, to hide hub-side gaps. */
-  private expectedSeq: number | undefined;
-  private lastTimestamp: number | undefined;
-  /** What the RTCP guard let through (numbers only; for tests and status). */
-  readonly rtcpCounters: RtcpGuardCounters;
-
-  constructor(
-    private readonly pc: RTCPeerConnection,
-    private readonly sender: RTCRtpSender,
-    private readonly plan: ExtensionPlan,
-    private readonly factory: WeriftViewerFactory,
-    private readonly options: WeriftViewerFactoryOptions,
-    /** Datagrams the ICE guard dropped (numbers only). */
-    readonly datagramCounters: GuardCounters,
-  ) {
-    this.rtcpCounters = guardSenderRtcp(sender, { nackPerSecond: options.nackRetransmitsPerSecond });
-    this.unsubscribe.push(
-      pc.connectionStateChange.subscribe((s) => this.onConnectionState(s)).unSubscribe,
-      sender.onPictureLossIndication.subscribe(() => this.handle?.requestKeyframe()).unSubscribe,
-      sender.onRtcp.subscribe((packet) => {
-        this.lastRtcpMs = performance.now();
-        // FIR (RFC 5104 §4.3.1, PSFB FMT 4): werift parses it but raises no event for it.
-        const p = packet as { type?: number; feedback?: { count?: number } };
-        if (p.type === 206 && p.feedback?.count === 4) this.handle?.requestKeyframe();
-      }).unSubscribe,
-    );
-    this.connectTimer = setTimeout(() => {
-      void this.close(`connection not established within ${(options.connectTimeoutMs ?? 30_000) / 1000} s`);
-    }, options.connectTimeoutMs ?? 30_000);
-    this.connectTimer.unref();
-  }
-
-  get state(): ViewerState {
-    return this.stateValue;
-  }
-
-  onClosed(listener: (reason: string) => void): void {
-    if (this.closeReason !== undefined) {
-      const reason = this.closeReason;
-      queueMicrotask(() => listener(reason));
-      return;
-    }
-    this.listeners.push(listener);
-  }
-
-  attach(): void {
-    if (this.attached || this.stateValue === ViewerState.closed) return;
-    this.attached = true;
-    if (this.stateValue === ViewerState.connected) this.join();
-  }
-
-  close(reason: string): Promise<void> {
-    if (this.closing) return this.closing;
-    this.stateValue = ViewerState.closed;
-    this.closeReason = reason;
-    this.handle?.remove();
-    this.handle = undefined;
-    clearTimeout(this.disconnectedTimer);
-    clearTimeout(this.connectTimer);
-    clearInterval(this.silenceTimer);
-    for (const u of this.unsubscribe) u();
-    this.options.log?.(`viewer ${this.id} closed: ${reason}`);
-    this.closing = this.pc
-      .close()
-      .catch(() => {})
-      .then(() => {
-        const listeners = this.listeners;
-        this.listeners = [];
-        for (const l of listeners) l(reason);
-      });
-    return this.closing;
-  }
-
-  private onConnectionState(s: string): void {
-    const before = this.stateValue;
-    const event: ViewerEvent | undefined =
-      s === 'connected' ? (before === ViewerState.connected ? 'reconnected' : 'connected')
-        : s === 'disconnected' ? 'disconnected'
-          : s === 'failed' ? 'failed'
-            : s === 'closed' ? 'closed'
-              : undefined;
-    if (!event) return;
-    const after = viewerTransition(before, event);
-    if (event === 'disconnected') {
-      clearTimeout(this.disconnectedTimer);
-      const ms = this.options.disconnectedTimeoutMs ?? 5000;
-      this.disconnectedTimer = setTimeout(() => void this.close(`disconnected for more than ${ms / 1000} s`), ms);
-      this.disconnectedTimer.unref();
-      return;
-    }
-    if (after === ViewerState.closed) {
-      void this.close(event === 'failed' ? 'ICE or DTLS failed' : 'peer connection closed');
-      return;
-    }
-    clearTimeout(this.disconnectedTimer);
-    clearTimeout(this.connectTimer);
-    this.stateValue = after;
-    if (before !== after) this.options.log?.(`viewer ${this.id} ${after}`);
-    if (after === ViewerState.connected && !this.silenceTimer) this.watchRtcp();
-    if (after === ViewerState.connected && this.attached) this.join();
-  }
-
-  private watchRtcp(): void {
-    const limit = this.options.rtcpSilenceTimeoutMs ?? 10_000;
-    this.lastRtcpMs = performance.now();
-    this.silenceTimer = setInterval(() => {
-      if (performance.now() - this.lastRtcpMs > limit) void this.close(`no RTCP from the viewer for ${limit / 1000} s`);
-    }, Math.min(1000, limit / 2));
-    this.silenceTimer.unref();
-  }
-
-  private join(): void {
-    if (this.handle) return;
-    this.handle = this.options.hub.addReader({ write: (unit) => this.write(unit) });
-  }
-
-  private write(unit: StreamUnit): Promise<void> | undefined {
-    if (this.stateValue !== ViewerState.connected) return undefined;
-    const packets = this.factory.packetsFor(unit, this.plan);
-    const first = packets[0];
-    if (!first) return undefined;
-    if (this.expectedSeq !== undefined && this.lastTimestamp !== undefined && unit.firstSequenceNumber !== this.expectedSeq) {
-      // This viewer skipped units (joined late or dropped to an IDR): keep its sequence
-      // numbers contiguous so it does not NACK packets it was never meant to get, and keep
-      // the timestamp step true to the capture clock (rtpSender.js freezeRtpContinuityOffsets).
-      this.sender.replaceRTP(first.header, false, (unit.rtpTimestamp - this.lastTimestamp + 2 ** 32) % 2 ** 32);
-    }
-    this.expectedSeq = (unit.firstSequenceNumber + packets.length) & 0xffff;
-    this.lastTimestamp = unit.rtpTimestamp;
-    const sends: Promise<void>[] = [];
-    for (const packet of packets) sends.push(this.sender.sendRtp(packet));
-    return Promise.all(sends).then(() => undefined);
-  }
 }
