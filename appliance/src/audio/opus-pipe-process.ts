@@ -18,7 +18,7 @@ export const opusPipePath: string = fileURLToPath(new URL('../../native/opus-pip
 export interface OpusSettings {
   /** Target bitrate, bit/s; default 96000. */
   readonly bitrateBps?: number;
-  /** libopus complexity 0..10; default 10 (measured: well under 1 % of a core per stream). */
+  /** libopus complexity 0..10; default 10 (2.6 % of a core on the CI-class host, npm run bench:audio). */
   readonly complexity?: number;
   /** In-band FEC; default true. */
   readonly fec?: boolean;
