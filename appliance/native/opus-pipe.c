@@ -43,15 +43,11 @@
  */
 #define _DEFAULT_SOURCE /* alloca (alsa-lib's *_alloca macros), usleep */
 #include <alsa/asoundlib.h>
-#include <errno.h>
 #include <opus/opus.h>
 #include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
+#define PIPE_NAME "opus-pipe"
+#include "pipe-io.h"
 
 #define IN_MAGIC 0x31465053u
 #define OUT_MAGIC 0x31504F53u
@@ -62,49 +58,10 @@
 #define FLAG_DISCONTINUITY 1u
 #define FLAG_MONOTONIC 2u
 
-enum { EXIT_USAGE = 2, EXIT_NO_DEVICE = 3, EXIT_BUSY = 4, EXIT_LOST = 5, EXIT_STALL = 6, EXIT_FORMAT = 7 };
+enum { EXIT_USAGE = PIPE_EXIT_USAGE, EXIT_NO_DEVICE = 3, EXIT_BUSY = 4, EXIT_LOST = 5, EXIT_STALL = 6, EXIT_FORMAT = 7 };
 
-static void die(int code, const char *msg, const char *detail) {
-  fprintf(stderr, "opus-pipe: %s%s%s\n", msg, detail ? ": " : "", detail ? detail : "");
-  exit(code);
-}
+#define die pipe_fail
 
-static int read_full(uint8_t *p, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read(0, p + got, n - got);
-    if (r == 0) {
-      if (got == 0) return 0;
-      die(EXIT_USAGE, "stdin ended in the middle of a frame", NULL);
-    }
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      die(EXIT_USAGE, "read from stdin failed", strerror(errno));
-    }
-    got += (size_t)r;
-  }
-  return 1;
-}
-
-static void write_full(const uint8_t *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(1, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) exit(0); /* the supervisor went away */
-      die(EXIT_USAGE, "write to stdout failed", strerror(errno));
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
 static double get_f64(const uint8_t *p) {
   uint64_t u = 0;
   for (int i = 7; i >= 0; i--) u = u << 8 | p[i];
@@ -116,14 +73,6 @@ static void put_f64(uint8_t *p, double d) {
   uint64_t u;
   memcpy(&u, &d, 8);
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(u >> (8 * i));
-}
-
-static long arg_long(const char *name, const char *value, long min, long max) {
-  char *end = NULL;
-  errno = 0;
-  long v = value ? strtol(value, &end, 10) : 0;
-  if (!value || errno || *end || v < min || v > max) die(EXIT_USAGE, "bad value for option", name);
-  return v;
 }
 
 /* Mono downmix in place: (L+R)/2 for stereo; returns the peak |sample|. */

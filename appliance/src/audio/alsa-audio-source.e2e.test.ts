@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AlsaAudioSource } from './alsa-audio-source.js';
 import type { AudioCondition } from './audio-frame.js';
+import { until } from './test/until.js';
 
 const fast = { initialMs: 50, maxMs: 100, healthyResetMs: 10_000 };
 const sources: AlsaAudioSource[] = [];
@@ -18,14 +19,6 @@ afterEach(async () => {
 });
 const dir = mkdtempSync(join(tmpdir(), 'sb-au-alsa-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function until(pred: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function watch(src: AlsaAudioSource): { conditions: [AudioCondition, string | undefined][] } {
   const w = { conditions: [] as [AudioCondition, string | undefined][] };

@@ -16,7 +16,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../encode/encoder-supervisor.js';
+import type { BackoffPolicy } from '../encode/encoder-supervisor.js';
+import { RestartSchedule } from '../system/restart-schedule.js';
 import { findAudioCard, isAudioCard, ms2109QuirkMissing, videoSysPath } from './alsa-card-match.js';
 import { AudioCondition, type AudioSink, type AudioSource } from './audio-frame.js';
 import { AudioConditionReporter } from './audio-condition-reporter.js';
@@ -63,8 +64,7 @@ export class AlsaAudioSource implements AudioSource {
   readonly kind = 'alsa';
   readonly description: string;
   private run: HelperRun | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private backoff: BackoffState = initialBackoffState;
+  private readonly restarts: RestartSchedule;
   private running = false;
   private reporter: AudioConditionReporter | undefined;
   private detail: string | undefined;
@@ -73,6 +73,7 @@ export class AlsaAudioSource implements AudioSource {
   private counts = { packets: 0, reopens: 0 };
 
   constructor(private readonly o: AlsaAudioSourceOptions) {
+    this.restarts = new RestartSchedule(o.backoff);
     this.description = 'videoDevice' in o.device ? `audio of the capture dongle (${o.device.videoDevice})` : `ALSA ${o.device.alsaDevice}`;
   }
 
@@ -98,8 +99,7 @@ export class AlsaAudioSource implements AudioSource {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.restarts.cancel();
     const run = this.run;
     this.run = undefined;
     await run?.stop();
@@ -162,12 +162,9 @@ export class AlsaAudioSource implements AudioSource {
 
   private retry(sink: AudioSink, upMs: number): void {
     if (!this.running) return;
-    const { delayMs, state } = onFailure(this.o.backoff ?? defaultBackoff, this.backoff, upMs);
-    this.backoff = state;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+    this.restarts.after(upMs, () => {
       this.counts.reopens++;
       this.attempt(sink);
-    }, delayMs);
+    });
   }
 }

@@ -14,6 +14,7 @@ import { EncodedAudioSource } from './encoded-audio-source.js';
 import { FileAudioSource, fileHasAudio } from './file-audio-source.js';
 import { decodeWithFfmpeg } from './test/ogg-opus.js';
 import { dominantHz } from './test/spectrum.js';
+import { until } from './test/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sb-au-file-'));
 const withSound = join(dir, 'tone.mp4');
@@ -29,14 +30,6 @@ afterEach(async () => {
   await Promise.all(stops.splice(0).map((s) => s()));
 });
 
-async function until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('FileAudioSource', () => {
   it('finds an audio track, and none in a picture-only clip', async () => {
     expect(await fileHasAudio(withSound)).toBe(true);
@@ -50,7 +43,7 @@ describe('FileAudioSource', () => {
     src.start({ onPacket: (p) => packets.push({ p, at: captureClockMs() }), onCondition: (c) => conditions.push(c) });
     stops.push(() => src.stop());
     const t0 = captureClockMs();
-    await until(() => packets.length >= 125, '2.5 s of the looped clip');
+    await until(() => packets.length >= 125, '2.5 s of the looped clip', 15_000);
     const elapsed = captureClockMs() - t0;
     await src.stop();
     expect(conditions).toEqual(['live']);

@@ -11,7 +11,9 @@ import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { FrameSplitter } from '../capture/frame-splitter.js';
 import { captureClockMs } from '../capture/raw-frame.js';
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../encode/encoder-supervisor.js';
+import { exitReason, stopChild } from '../system/child-process.js';
+import type { BackoffPolicy } from '../encode/encoder-supervisor.js';
+import { RestartSchedule } from '../system/restart-schedule.js';
 import { AUDIO_FRAME_MS, AUDIO_FRAME_SAMPLES, type PcmSink, type PcmSource } from './audio-frame.js';
 import { CaptureTimeSmoother } from './capture-time-smoother.js';
 
@@ -45,12 +47,13 @@ export class FileAudioSource implements PcmSource {
   readonly kind = 'file';
   readonly description = 'looped file audio 48 kHz mono';
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private backoff: BackoffState = initialBackoffState;
+  private readonly restarts: RestartSchedule;
   private running = false;
   private seq = 0;
 
-  constructor(private readonly o: FileAudioSourceOptions) {}
+  constructor(private readonly o: FileAudioSourceOptions) {
+    this.restarts = new RestartSchedule(o.backoff);
+  }
 
   start(sink: PcmSink): void {
     if (this.running) return;
@@ -64,19 +67,10 @@ export class FileAudioSource implements PcmSource {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.restarts.cancel();
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const hard = setTimeout(() => child.kill('SIGKILL'), 1_000);
-      child.once('exit', () => {
-        clearTimeout(hard);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    if (child) await stopChild(child);
   }
 
   private spawnFfmpeg(sink: PcmSink): void {
@@ -85,13 +79,8 @@ export class FileAudioSource implements PcmSource {
     const child = spawn(this.o.ffmpegPath ?? 'ffmpeg', ffmpegAudioArgs(this.o.path), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     const startedAt = Date.now();
-    let lastError = '';
+    const reason = exitReason(child, 'ffmpeg not found: apt-get install ffmpeg');
     let first = true;
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      const line = text.trim().split('\n').pop();
-      if (line) lastError = line.slice(0, 300);
-    });
     child.stdout.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
       for (const f of splitter.push(chunk, captureClockMs())) {
@@ -100,20 +89,14 @@ export class FileAudioSource implements PcmSource {
         first = false;
       }
     });
-    child.on('error', (e) => {
-      lastError = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'ffmpeg not found: apt-get install ffmpeg' : e.message;
-    });
     child.on('close', (code, signal) => {
       if (this.child !== child || !this.running) return;
       this.child = undefined;
-      const why = lastError || (signal ? `killed by ${signal}` : `exited with status ${code}`);
-      const { delayMs, state } = onFailure(this.o.backoff ?? defaultBackoff, this.backoff, Date.now() - startedAt);
-      this.backoff = state;
-      sink.onCondition('error', `ffmpeg stopped decoding the clip's audio: ${why}; retrying in ${delayMs} ms`);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
+      const why = reason(code, signal);
+      const delayMs = this.restarts.after(Date.now() - startedAt, () => {
         if (this.running) this.spawnFfmpeg(sink);
-      }, delayMs);
+      });
+      sink.onCondition('error', `ffmpeg stopped decoding the clip's audio: ${why}; retrying in ${delayMs} ms`);
     });
   }
 }

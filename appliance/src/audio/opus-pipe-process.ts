@@ -9,6 +9,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { stopChild } from '../system/child-process.js';
 import { PacketReader, type FramedPacket } from './opus-pipe-protocol.js';
 
 /** Where `npm run build:native` puts the helper, resolved from this file, not the cwd. */
@@ -142,15 +143,6 @@ export class HelperRun {
   async stop(): Promise<void> {
     const c = this.child;
     this.child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const hard = setTimeout(() => c.kill('SIGKILL'), 2_000);
-      c.once('close', () => {
-        clearTimeout(hard);
-        resolve();
-      });
-      c.stdin.end();
-      c.kill('SIGTERM');
-    });
+    if (c) await stopChild(c, 2_000);
   }
 }

@@ -16,20 +16,13 @@ import { PcmOpusEncoder } from './pcm-opus-encoder.js';
 import { HeartbeatSource } from './synthetic-heartbeat-source.js';
 import { decodeWithFfmpeg } from './test/ogg-opus.js';
 import { dominantHz, spectralPeaks, tone } from './test/spectrum.js';
+import { until } from './test/until.js';
 
 const T0 = 1_764_000_000_000;
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(stops.splice(0).map((s) => s()));
 });
-
-async function until(pred: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Encodes `pcm` (S16LE, `channels`) as 20 ms frames, as fast as the helper takes them. */
 async function encode(pcm: Buffer, channels: 1 | 2 = 1, enc = new PcmOpusEncoder({ maxFramesInFlight: 1000 })): Promise<OpusPacket[]> {

@@ -11,7 +11,8 @@
  * - The helper dying → restart with back-off (encode/encoder-supervisor.ts); frames meanwhile
  *   are dropped; the first one after is a discontinuity.
  */
-import { defaultBackoff, initialBackoffState, onFailure, type BackoffPolicy, type BackoffState } from '../encode/encoder-supervisor.js';
+import type { BackoffPolicy } from '../encode/encoder-supervisor.js';
+import { RestartSchedule } from '../system/restart-schedule.js';
 import type { OpusPacket, PcmFrame } from './audio-frame.js';
 import { HelperRun, opusPipeArgs, type OpusSettings } from './opus-pipe-process.js';
 import { pcmFrameMessage } from './opus-pipe-protocol.js';
@@ -38,12 +39,13 @@ export class PcmOpusEncoder {
   private onPacket: ((p: OpusPacket) => void) | undefined;
   private inFlight = 0;
   private gap = true;
-  private backoff: BackoffState = initialBackoffState;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly restarts: RestartSchedule;
   private running = false;
   private counts = { framesIn: 0, packets: 0, framesDropped: 0, restarts: 0 };
 
-  constructor(private readonly o: PcmOpusEncoderOptions = {}) {}
+  constructor(private readonly o: PcmOpusEncoderOptions = {}) {
+    this.restarts = new RestartSchedule(o.backoff);
+  }
 
   get stats(): PcmOpusEncoderStats {
     return { ...this.counts };
@@ -76,8 +78,7 @@ export class PcmOpusEncoder {
 
   async stop(): Promise<void> {
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.restarts.cancel();
     const run = this.run;
     this.run = undefined;
     await run?.stop();
@@ -95,15 +96,12 @@ export class PcmOpusEncoder {
       onExit: (_end, why, upMs) => {
         this.run = undefined;
         if (!this.running) return;
-        const { delayMs, state } = onFailure(this.o.backoff ?? defaultBackoff, this.backoff, upMs);
-        this.backoff = state;
-        this.o.log?.(`Opus encoder failed: ${why}; restarting in ${delayMs} ms`);
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
+        const delayMs = this.restarts.after(upMs, () => {
           if (!this.running) return;
           this.counts.restarts++;
           this.spawn();
-        }, delayMs);
+        });
+        this.o.log?.(`Opus encoder failed: ${why}; restarting in ${delayMs} ms`);
       },
     }, this.o.helperPath);
   }
