@@ -167,8 +167,8 @@ fi
 app="$work/app"
 stage_app() { # shared with the JetPack .deb (deb/build-deb.sh): image-build/stage-app.sh
   "$here/stage-app.sh" "$arch" "$app"
-  # The x264 helper is compiled in step 3, inside the target root (its arch, its libx264).
-  rm -rf "$app/appliance/native/build" "$app/appliance/native/x264-pipe"
+  # The native helpers are compiled in step 3, inside the target root (its arch, its libraries).
+  rm -rf "$app/appliance/native/build" "$app/appliance/native/x264-pipe" "$app/appliance/native/opus-pipe"
 }
 step "stage the app (npm ci --omit=dev, bundle, web UI)" stage_app
 
@@ -184,9 +184,10 @@ customize() {
   install -D -m 0755 "$repo/systemd/sonobox-launch" "$root/opt/sonobox/systemd/sonobox-launch"
   install -D -m 0644 "$repo/udev/99-sonobox.rules" "$root/etc/udev/rules.d/99-sonobox.rules"
   for m in dev dev/pts proc sys; do mount --bind "/$m" "$root/$m"; done
-  # The native x264 helper, compiled in the target (right arch, right libx264), with the
-  # build tools removed again afterwards. Foreign-arch native addons are rebuilt likewise.
-  local build_pkgs="gcc libc6-dev make pkg-config libx264-dev"
+  # The native helpers (x264-pipe, opus-pipe), compiled in the target (right arch, right
+  # libx264/libopus/alsa-lib), with the build tools removed again afterwards. Foreign-arch
+  # native addons are rebuilt likewise.
+  local build_pkgs="gcc libc6-dev make pkg-config libx264-dev libopus-dev libasound2-dev"
   [ "$arch" != "$(dpkg --print-architecture)" ] && build_pkgs="$build_pkgs g++ python3 npm libv4l-dev"
   chroot "$root" sh -ec "
     export DEBIAN_FRONTEND=noninteractive

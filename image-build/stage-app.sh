@@ -43,9 +43,11 @@ if [ -n "${SONOBOX_ENTRY:-}" ]; then # the OS can be tried before the service ex
 fi
 [ -f "$app/appliance/src/main.js" ] || { echo "appliance/src/main.ts is missing: nothing to run" >&2; exit 1; }
 if [ "${SONOBOX_STAGE_DEPS:-}" = link ]; then
-  [ -x "$repo/appliance/native/x264-pipe" ] || { echo "no $repo/appliance/native/x264-pipe: run npm run build:native" >&2; exit 1; }
+  for helper in x264-pipe opus-pipe; do
+    [ -x "$repo/appliance/native/$helper" ] || { echo "no $repo/appliance/native/$helper: run npm run build:native" >&2; exit 1; }
+    cp "$repo/appliance/native/$helper" "$app/appliance/native/"
+  done
   ln -s "$repo/node_modules" "$app/node_modules"
-  cp "$repo/appliance/native/x264-pipe" "$app/appliance/native/"
 else
   # Production dependencies only. Native addons are built for the host's arch here; for a
   # foreign arch the caller rebuilds them on the target.

@@ -47,8 +47,9 @@ describe.skipIf(version === undefined)('systemd/sonobox.service', () => {
     ['packet sockets for hostapd (EAPOL), nothing more exotic', /^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK AF_PACKET$/m],
     ['the hotspot files only on tmpfs', /^RuntimeDirectory=sonobox\nRuntimeDirectoryMode=0700$/m],
     ['closed device policy', /^DevicePolicy=closed$/m],
-    ['only capture/codec, framebuffer and input devices', /^DeviceAllow=char-video4linux rw\nDeviceAllow=char-fb rw\nDeviceAllow=char-input r\nDeviceAllow=\/dev\/console w\nDeviceAllow=\/dev\/rfkill r$/m],
+    ['only capture/codec, framebuffer, input and ALSA devices', /^DeviceAllow=char-video4linux rw\nDeviceAllow=char-fb rw\nDeviceAllow=char-input r\nDeviceAllow=char-alsa rw\nDeviceAllow=\/dev\/console w\nDeviceAllow=\/dev\/rfkill r$/m],
     ['an unprivileged user', /^User=sonobox$/m],
+    ['the groups that own capture, input and sound devices', /^SupplementaryGroups=video input audio$/m],
     ['a memory cap', /^MemoryMax=\d+M$/m],
   ])('declares %s', (_name, pattern) => {
     expect(effectiveLines(unitText)).toMatch(pattern);

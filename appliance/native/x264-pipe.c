@@ -25,12 +25,8 @@
  * the helper with the new size. Errors go to stderr as one line; exit status 2.
  * End of stdin: clean exit 0.
  */
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#define PIPE_NAME "x264-pipe"
+#include "pipe-io.h" /* stdint.h first: x264.h needs it */
 #include <x264.h>
 
 #define IN_MAGIC 0x31465853u
@@ -39,56 +35,7 @@
 #define FLAG_FORCE_IDR 1u
 #define FLAG_KEYFRAME 1u
 
-static void die(const char *msg, const char *detail) {
-  fprintf(stderr, "x264-pipe: %s%s%s\n", msg, detail ? ": " : "", detail ? detail : "");
-  exit(2);
-}
-
-/* Reads exactly n bytes; returns 0 on clean EOF before the first byte, 1 when complete. */
-static int read_full(uint8_t *p, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read(0, p + got, n - got);
-    if (r == 0) {
-      if (got == 0) return 0;
-      die("stdin ended in the middle of a frame", NULL);
-    }
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      die("read from stdin failed", strerror(errno));
-    }
-    got += (size_t)r;
-  }
-  return 1;
-}
-
-static void write_full(const uint8_t *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(1, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) exit(0); /* the supervisor went away */
-      die("write to stdout failed", strerror(errno));
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static void put_u32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
-}
-
-static long arg_long(const char *name, const char *value, long min, long max) {
-  char *end = NULL;
-  errno = 0;
-  long v = value ? strtol(value, &end, 10) : 0;
-  if (!value || errno || *end || v < min || v > max) die("bad value for option", name);
-  return v;
-}
+#define die(msg, detail) pipe_fail(PIPE_EXIT_USAGE, msg, detail)
 
 int main(int argc, char **argv) {
   long width = 0, height = 0, fps = 30, bitrate = 4000000, keyint = 60, threads = 2;

@@ -25,7 +25,8 @@ mkdir -p /etc/modprobe.d
   [ -z "$HW_VICODEC_OPTS" ] || echo "options vicodec $HW_VICODEC_OPTS"
 } > /etc/modprobe.d/sonobox-hw.conf
 
-for m in vivid vicodec uinput; do
+# snd-aloop: a real ALSA capture device for the heartbeat's tests (audio-aloop.hw.test.ts).
+for m in vivid vicodec uinput snd-aloop; do
   modprobe "$m" || say "modprobe $m failed (tests that need it will skip and say so)"
 done
 if [ "${HW_VGA:-0}" = 1 ]; then

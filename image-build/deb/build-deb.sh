@@ -30,7 +30,7 @@ if [ "$arch" != "$host" ]; then
   exit 2
 fi
 for tool in dpkg-deb npm node make pkg-config cc; do
-  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpkg-dev make pkg-config gcc libx264-dev, and Node >= 20.19" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install dpkg-dev make pkg-config gcc libx264-dev libopus-dev libasound2-dev, and Node >= 20.19" >&2; exit 1; }
 done
 
 version=$(node -p "require(process.argv[1]).version" "$repo/package.json")
@@ -45,8 +45,10 @@ mkdir -p "$pkg"
 "$repo/image-build/stage-app.sh" "$arch" "$pkg/opt/sonobox"
 native="$pkg/opt/sonobox/appliance/native"
 rm -rf "$native/build"
-[ -x "$native/x264-pipe" ] || make -s -C "$native" CFLAGS=-O2
-[ -x "$native/x264-pipe" ] || { echo "the x264 helper did not build (appliance/native)" >&2; exit 1; }
+{ [ -x "$native/x264-pipe" ] && [ -x "$native/opus-pipe" ]; } || make -s -C "$native" CFLAGS=-O2
+for helper in x264-pipe opus-pipe; do
+  [ -x "$native/$helper" ] || { echo "the $helper helper did not build (appliance/native)" >&2; exit 1; }
+done
 install -D -m 0755 "$repo/systemd/sonobox-launch" "$pkg/opt/sonobox/systemd/sonobox-launch"
 
 # The unit, minus the Pi's boot-partition mount (a drop-in cannot remove dependencies:
@@ -78,7 +80,7 @@ Maintainer: sonobox developers <sonobox@localhost>
 Section: video
 Priority: optional
 Installed-Size: $installed
-Depends: nodejs (>= 20.19) | nodejs-20, ffmpeg, libx264-164 | libx264-dev, systemd, udev
+Depends: nodejs (>= 20.19) | nodejs-20, ffmpeg, libx264-164 | libx264-dev, libopus0, libasound2 | libasound2t64, systemd, udev
 Description: private live ultrasound stream for a parent's phone
  Captures the scanner's HDMI through a USB dongle, encodes H.264 and serves it over
  WebRTC to one-time links shown on the cart display. Nothing is written to disk.

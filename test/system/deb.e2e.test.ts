@@ -49,7 +49,7 @@ describe.skipIf(missing.length > 0)(`sonobox .deb (skipped: missing ${missing.jo
     expect(info).toMatch(/^ Package: sonobox$/m);
     expect(info).toMatch(new RegExp(`^ Version: ${version.replaceAll('.', '\\.')}$`, 'm'));
     expect(info).toMatch(new RegExp(`^ Architecture: ${arch}$`, 'm'));
-    expect(info).toMatch(/^ Depends: nodejs \(>= 20\.19\) \| nodejs-20, ffmpeg, libx264-164 \| libx264-dev, systemd, udev$/m);
+    expect(info).toMatch(/^ Depends: nodejs \(>= 20\.19\) \| nodejs-20, ffmpeg, libx264-164 \| libx264-dev, libopus0, libasound2 \| libasound2t64, systemd, udev$/m);
     expect(info).toMatch(/^ Installed-Size: \d+$/m);
     expect(readFileSync(join(root, 'DEBIAN/conffiles'), 'utf8').trim()).toBe('/etc/sonobox/sonobox.toml');
   });
@@ -63,6 +63,7 @@ describe.skipIf(missing.length > 0)(`sonobox .deb (skipped: missing ${missing.jo
     ['transpiled entry point', './opt/sonobox/appliance/src/main.js'],
     ['launcher', './opt/sonobox/systemd/sonobox-launch'],
     ['x264 helper', './opt/sonobox/appliance/native/x264-pipe'],
+    ['Opus helper', './opt/sonobox/appliance/native/opus-pipe'],
     ['viewer page', './opt/sonobox/web-ui/dist/index.html'],
     ['a production dependency', './opt/sonobox/node_modules/werift/package.json'],
   ];

@@ -15,6 +15,7 @@ import type { FrameSink, FrameSource } from './frame-source.js';
 import type { SourceCondition } from '../media/source-condition.js';
 import { silentLogger, type Logger } from '../system/logger.js';
 import { ConditionReporter, plainConditionLine } from './condition-reporter.js';
+import { exitReason, stopChild } from '../system/child-process.js';
 import { FrameSplitter } from './frame-splitter.js';
 import { captureClockMs, i420Size } from '../media/raw-frame.js';
 
@@ -85,15 +86,7 @@ export class FileSource implements FrameSource {
     this.timer = undefined;
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      const hard = setTimeout(() => child.kill('SIGKILL'), 1_000);
-      child.once('exit', () => {
-        clearTimeout(hard);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
+    if (child) await stopChild(child);
   }
 
   private setCondition(sink: FrameSink, c: SourceCondition, detail?: string): void {
@@ -107,12 +100,7 @@ export class FileSource implements FrameSource {
     this.child = child;
     const startedAt = Date.now();
     let framesThisRun = 0;
-    let lastError = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (text: string) => {
-      const line = text.trim().split('\n').pop();
-      if (line) lastError = line.slice(0, 300);
-    });
+    const reason = exitReason(child, 'ffmpeg not found: apt-get install ffmpeg');
     child.stdout.on('data', (chunk: Buffer) => {
       if (this.child !== child) return;
       const now = captureClockMs();
@@ -122,13 +110,10 @@ export class FileSource implements FrameSource {
         sink.onFrame({ width, height, data: f.data, captureTimeMs: f.completedAtMs, seq: this.seq++ });
       }
     });
-    child.on('error', (e) => {
-      lastError = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'ffmpeg not found: apt-get install ffmpeg' : e.message;
-    });
     child.on('close', (code, signal) => {
       if (this.child !== child || !this.running) return;
       this.child = undefined;
-      const why = lastError || (signal ? `killed by ${signal}` : `exited with status ${code}`);
+      const why = reason(code, signal);
       const { delayMs, state } = onFailure(this.policy, this.backoff, Date.now() - startedAt);
       this.backoff = state;
       const what = framesThisRun === 0 ? `cannot decode video file ${this.options.path}` : 'ffmpeg stopped';

@@ -17,6 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopChild } from '../system/child-process.js';
 import { dnsmasqConfig, HOTSPOT_GATEWAY, HOTSPOT_PREFIX } from './dnsmasq-config.js';
 import { parseHostapdLine } from './hostapd-events.js';
 import { hostapdConfig, validateHotspotSettings, type HotspotSettings } from './hostapd-config.js';
@@ -128,7 +129,7 @@ export class Hotspot {
   async close(): Promise<void> {
     this.#generation++;
     clearTimeout(this.#restartTimer);
-    const exits = [...this.#children.values()].map((c) => stopChild(c));
+    const exits = [...this.#children.values()].map((c) => stopChild(c, 3000));
     this.#children.clear();
     await Promise.all(exits);
     rmSync(this.directory, { recursive: true, force: true });
@@ -264,7 +265,7 @@ export class Hotspot {
       if (generation !== this.#generation) return;
       const others = [...this.#children.values()];
       this.#children.clear();
-      void Promise.all(others.map(stopChild)).then(() => this.#bringUp(generation)).catch(() => undefined);
+      void Promise.all(others.map((c) => stopChild(c, 3000))).then(() => this.#bringUp(generation)).catch(() => undefined);
     }, delayMs);
     this.#restartTimer.unref();
   }
@@ -279,14 +280,3 @@ export class Hotspot {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
