@@ -21,6 +21,7 @@ import type { AudioCondition, OpusPacket } from '../appliance/src/audio/audio-fr
 import { decodeWithFfmpeg } from '../appliance/src/audio/test/ogg-opus.js';
 import { dominantHz, tone } from '../appliance/src/audio/test/spectrum.js';
 import { captureClockMs } from '../appliance/src/media/raw-frame.js';
+import { memoryLogger } from '../appliance/src/system/test/memory-logger.js';
 import { titled, vividNode, waitFor } from './hw-vivid.js';
 
 const PLAY = 'plughw:CARD=Loopback,DEV=0,SUBDEV=0';
@@ -57,7 +58,8 @@ function play(hz: number, seconds: number): Player {
  */
 const settings = process.env.HW_EMULATED === '1' ? { complexity: 1 } : {};
 
-function capture(log: string[], holdMs = 1000): { src: AlsaAudioSource; packets: { p: OpusPacket; at: number }[]; conditions: AudioCondition[] } {
+function capture(holdMs = 1000): { src: AlsaAudioSource; packets: { p: OpusPacket; at: number }[]; conditions: AudioCondition[]; log: () => string[] } {
+  const { logger, messages } = memoryLogger();
   const packets: { p: OpusPacket; at: number }[] = [];
   const conditions: AudioCondition[] = [];
   const src = new AlsaAudioSource({
@@ -65,25 +67,24 @@ function capture(log: string[], holdMs = 1000): { src: AlsaAudioSource; packets:
     settings,
     silence: { holdMs },
     backoff: { initialMs: 250, maxMs: 1000, healthyResetMs: 10_000 },
-    log: (l) => log.push(l),
+    logger: logger.child({ c: 'audio' }),
   });
   src.start({ onPacket: (p) => packets.push({ p, at: captureClockMs() }), onCondition: (c) => conditions.push(c) });
   sources.push(src);
-  return { src, packets, conditions };
+  return { src, packets, conditions, log: messages };
 }
 
 const sh = (cmd: string): Promise<number | null> => new Promise((r) => spawn('sh', ['-c', cmd], { stdio: 'inherit' }).on('close', r));
 
 describe.skipIf(skip)(titled('snd-aloop: tone in, Opus out; unplug and replug', skip), () => {
   it.each([440, 1000])('a %d Hz tone played into the loopback decodes to the same frequency within 2 percent; then silence is a state', async (hz) => {
-    const log: string[] = [];
-    const { packets, conditions } = capture(log);
+    const { packets, conditions, log } = capture();
     const player = play(hz, 4);
     await waitFor('2.5 s of loud packets', 30_000, () => packets.filter((x) => x.p.peak > 8000).length >= 125);
     const loud = packets.filter((x) => x.p.peak > 8000);
     const pcm = await decodeWithFfmpeg(loud.slice(0, 125).map((x) => x.p.payload));
     const found = dominantHz(pcm, 48_000, 24_000);
-    console.log(`[hw] ${hz} Hz in → ${found.toFixed(1)} Hz out (${loud.length} loud packets); ${log.join(' | ')}`);
+    console.log(`[hw] ${hz} Hz in → ${found.toFixed(1)} Hz out (${loud.length} loud packets); ${log().join(' | ')}`);
     expect(Math.abs(found - hz) / hz).toBeLessThan(0.02);
     // ALSA's CLOCK_MONOTONIC timestamps land on the capture clock: each packet was captured
     // before it reached Node, by at least its own 20 ms and not by seconds.
@@ -95,14 +96,13 @@ describe.skipIf(skip)(titled('snd-aloop: tone in, Opus out; unplug and replug', 
     await waitFor("'silent' after the tone ends", 15_000, () => conditions.at(-1) === 'silent');
     const fromLive = conditions.slice(conditions.indexOf('live'));
     expect(fromLive).toEqual(['live', 'silent']);
-    const overruns = log.filter((l) => l.includes('overrun')).length;
+    const overruns = log().filter((l) => l.includes('overrun')).length;
     console.log(`[hw] conditions ${conditions.join(' → ')}; ${overruns} overrun(s)`);
-    expect(log.some((l) => /capturing plughw:CARD=Loopback,DEV=1,SUBDEV=0 at 48000 Hz, 2 channel/.test(l))).toBe(true);
+    expect(log().some((l) => /capturing plughw:CARD=Loopback,DEV=1,SUBDEV=0 at 48000 Hz, 2 channel/.test(l))).toBe(true);
   });
 
   it("unbinding the card mid-stream is 'no-device'; binding it again is 'live' by itself", async () => {
-    const log: string[] = [];
-    const { src, packets, conditions } = capture(log);
+    const { src, packets, conditions } = capture();
     play(440, 60);
     await waitFor('live', 30_000, () => conditions.at(-1) === 'live');
     // Returns once the card is freed, i.e. once every file on it (ours, aplay's) is closed.

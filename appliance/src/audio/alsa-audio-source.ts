@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { silentLogger, type Logger } from '../system/logger.js';
 import type { BackoffPolicy } from '../system/restart-backoff.js';
 import { RestartSchedule } from '../system/restart-schedule.js';
 import { findAudioCard, isAudioCard, ms2109QuirkMissing, videoSysPath } from './alsa-card-match.js';
@@ -29,10 +30,11 @@ import type { SilenceOptions } from './silence-detector.js';
 export interface AlsaAudioSourceOptions {
   /**
    * `{ videoDevice }`: the sound card on the same USB device as this capture node (e.g.
-   * /dev/sonobox/capture), found in sysfs at every (re)open. `{ alsaDevice }`: an ALSA name
-   * as given (`plughw:CARD=Loopback,DEV=1`).
+   * /dev/sonobox/capture; or a function giving the node the video source would open now,
+   * for a dongle found by a scan), found in sysfs at every (re)open. `{ alsaDevice }`: an
+   * ALSA name as given (`plughw:CARD=Loopback,DEV=1`).
    */
-  readonly device: { readonly videoDevice: string } | { readonly alsaDevice: string };
+  readonly device: { readonly videoDevice: string | (() => string | undefined) } | { readonly alsaDevice: string };
   readonly sysRoot?: string;
   /** Where /proc/asound is (the MS2109 check); default '/proc/asound'. */
   readonly procAsound?: string;
@@ -42,8 +44,8 @@ export interface AlsaAudioSourceOptions {
   readonly silence?: SilenceOptions;
   readonly backoff?: BackoffPolicy;
   readonly helperPath?: string;
-  /** One line per open and per warning; never audio. */
-  readonly log?: (line: string) => void;
+  /** Tagged child({ c: 'audio' }): one line per condition change, open and warning; never audio. */
+  readonly logger?: Logger;
 }
 
 export interface AlsaAudioStatus {
@@ -70,11 +72,14 @@ export class AlsaAudioSource implements AudioSource {
   private detail: string | undefined;
   private device: string | undefined;
   private warned = new Set<string>();
+  private readonly log: Logger;
   private counts = { packets: 0, reopens: 0 };
 
   constructor(private readonly o: AlsaAudioSourceOptions) {
     this.restarts = new RestartSchedule(o.backoff);
-    this.description = 'videoDevice' in o.device ? `audio of the capture dongle (${o.device.videoDevice})` : `ALSA ${o.device.alsaDevice}`;
+    this.log = o.logger ?? silentLogger;
+    const video = 'videoDevice' in o.device ? o.device.videoDevice : undefined;
+    this.description = 'alsaDevice' in o.device ? `ALSA ${o.device.alsaDevice}` : `the capture dongle's sound card${typeof video === 'string' ? ` (${video})` : ''}`;
   }
 
   status(): AlsaAudioStatus {
@@ -90,7 +95,7 @@ export class AlsaAudioSource implements AudioSource {
   start(sink: AudioSink): void {
     if (this.running) return;
     this.running = true;
-    this.reporter = new AudioConditionReporter((c, d) => {
+    this.reporter = new AudioConditionReporter(this.log, this.description, (c, d) => {
       this.detail = d;
       sink.onCondition(c, d);
     }, this.o.silence);
@@ -109,7 +114,10 @@ export class AlsaAudioSource implements AudioSource {
   private resolve(): { name: string; note?: string } | { missing: string } {
     if ('alsaDevice' in this.o.device) return { name: this.o.device.alsaDevice };
     const sysRoot = this.o.sysRoot ?? '/sys';
-    const card = findAudioCard(videoSysPath(this.o.device.videoDevice, sysRoot), { sysRoot });
+    const { videoDevice } = this.o.device;
+    const node = typeof videoDevice === 'string' ? videoDevice : videoDevice();
+    if (node === undefined) return { missing: 'no capture dongle plugged in' };
+    const card = findAudioCard(videoSysPath(node, sysRoot), { sysRoot });
     if (!isAudioCard(card)) return { missing: card.detail };
     let note: string | undefined;
     try {
@@ -129,14 +137,14 @@ export class AlsaAudioSource implements AudioSource {
     }
     if (target.note && !this.warned.has(target.note)) {
       this.warned.add(target.note);
-      this.o.log?.(`Audio: ${target.note}`);
+      this.log.warn(`Sound: ${target.note}`);
     }
     this.device = target.name;
     const smoother = new CaptureTimeSmoother();
     let run: HelperRun;
     try {
       run = new HelperRun(opusPipeArgs({ alsa: target.name }, this.o.settings, this.o.stallMs), {
-        onInfo: (line) => this.o.log?.(`Audio: ${line}`),
+        onInfo: (line) => this.log.info(`Sound: ${line}`),
         onPacket: (p) => {
           if (this.run !== run) return;
           const measured = p.monotonic ? monotonicToCaptureClockMs(p.captureTimeMs) : p.captureTimeMs;

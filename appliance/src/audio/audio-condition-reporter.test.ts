@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AudioCondition } from './audio-frame.js';
+import { memoryLogger } from '../system/test/memory-logger.js';
 import { AudioConditionReporter } from './audio-condition-reporter.js';
 import { SilenceDetector } from './silence-detector.js';
 
@@ -21,7 +22,8 @@ describe('SilenceDetector', () => {
 describe('AudioConditionReporter', () => {
   it('reports once per change; a new detail for the same condition is not a new line', () => {
     const lines: [AudioCondition, string | undefined][] = [];
-    const r = new AudioConditionReporter((c, d) => lines.push([c, d]), { holdMs: 100 });
+    const { logger, lines: logged } = memoryLogger();
+    const r = new AudioConditionReporter(logger.child({ c: 'audio' }), 'the capture dongle\'s sound card', (c, d) => lines.push([c, d]), { holdMs: 100 });
     r.trouble('no-device', 'the capture dongle has no sound card');
     r.trouble('no-device', 'retrying in 2000 ms');
     for (let t = 0; t < 200; t += 20) r.packet(5000, t); // heartbeat sound
@@ -36,5 +38,9 @@ describe('AudioConditionReporter', () => {
       ['error', 'plughw:CARD=MS2109,DEV=0: no audio data from the device'],
       ['live', undefined],
     ]);
+    // The same changes, one line each, at their levels, under the audio tag.
+    expect(logged.map((l) => [l.level, l.c])).toEqual([['warn', 'audio'], ['info', 'audio'], ['info', 'audio'], ['error', 'audio'], ['info', 'audio']]);
+    expect(logged[0]!.msg).toBe("Sound from the capture dongle's sound card: no device (the capture dongle has no sound card); the video goes on without sound");
+    expect(logged[3]!.msg).toMatch(/failed \(plughw:CARD=MS2109,DEV=0: no audio data from the device\); retrying by itself/);
   });
 });

@@ -3,6 +3,7 @@
  * frames go through a PcmOpusEncoder, packets to the sink, and the condition is the
  * source's trouble or, while packets flow, live/silent from their peak levels.
  */
+import { silentLogger, type Logger } from '../system/logger.js';
 import type { AudioSink, AudioSource, PcmSource } from './audio-frame.js';
 import { AudioConditionReporter } from './audio-condition-reporter.js';
 import { PcmOpusEncoder } from './pcm-opus-encoder.js';
@@ -17,6 +18,8 @@ export class EncodedAudioSource implements AudioSource {
     private readonly pcm: PcmSource,
     readonly encoder: PcmOpusEncoder = new PcmOpusEncoder(),
     private readonly silence: SilenceOptions = {},
+    /** Tagged child({ c: 'audio' }): one line per condition change. */
+    private readonly logger: Logger = silentLogger,
   ) {
     this.kind = pcm.kind;
     this.description = `${pcm.description}, Opus`;
@@ -25,7 +28,7 @@ export class EncodedAudioSource implements AudioSource {
   start(sink: AudioSink): void {
     if (this.running) return;
     this.running = true;
-    const reporter = new AudioConditionReporter((c, d) => sink.onCondition(c, d), this.silence);
+    const reporter = new AudioConditionReporter(this.logger, this.pcm.description, (c, d) => sink.onCondition(c, d), this.silence);
     this.encoder.start((p) => {
       reporter.packet(p.peak, p.captureTimeMs);
       sink.onPacket(p);

@@ -11,6 +11,7 @@
  * - The helper dying → restart with back-off (encode/encoder-supervisor.ts); frames meanwhile
  *   are dropped; the first one after is a discontinuity.
  */
+import { silentLogger, type Logger } from '../system/logger.js';
 import type { BackoffPolicy } from '../system/restart-backoff.js';
 import { RestartSchedule } from '../system/restart-schedule.js';
 import type { OpusPacket, PcmFrame } from './audio-frame.js';
@@ -23,8 +24,8 @@ export interface PcmOpusEncoderOptions {
   readonly maxFramesInFlight?: number;
   readonly helperPath?: string;
   readonly backoff?: BackoffPolicy;
-  /** One line per failure or restart; never given audio. */
-  readonly log?: (line: string) => void;
+  /** Tagged child({ c: 'audio' }): one line per failure and restart; never given audio. */
+  readonly logger?: Logger;
 }
 
 export interface PcmOpusEncoderStats {
@@ -101,7 +102,7 @@ export class PcmOpusEncoder {
           this.counts.restarts++;
           this.spawn();
         });
-        this.o.log?.(`Opus encoder failed: ${why}; restarting in ${delayMs} ms`);
+        (this.o.logger ?? silentLogger).error(`Opus encoder failed: ${why}; restarting in ${delayMs} ms`);
       },
     }, this.o.helperPath);
   }
