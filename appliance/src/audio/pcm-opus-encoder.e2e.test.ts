@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { captureClockMs } from '../media/raw-frame.js';
 import { AUDIO_FRAME_SAMPLES, type AudioCondition, type OpusPacket } from './audio-frame.js';
 import { EncodedAudioSource } from './encoded-audio-source.js';
-import { burstStartAtOrBefore, HEARTBEAT } from './heartbeat-schedule.js';
+import { burstStartAtOrBefore, HEARTBEAT } from '../media/heartbeat-schedule.js';
 import { opusPipePath } from './opus-pipe-process.js';
 import { packetMessage } from './opus-pipe-protocol.js';
 import { opusPacketSamples } from './opus-rtp-packetizer.js';

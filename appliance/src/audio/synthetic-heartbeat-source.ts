@@ -1,6 +1,6 @@
 /**
  * HeartbeatSource (kind 'heartbeat'): the test pattern's sound, 20 ms PCM frames of the
- * shared heartbeat schedule (heartbeat-schedule.ts) on the capture clock.
+ * shared heartbeat schedule (media/heartbeat-schedule.ts, rendered by heartbeat-tone.ts) on the capture clock.
  *
  * Like a capture device, frame k (first sample at startMs + 20k) is delivered once its
  * last sample is "captured", at startMs + 20(k+1), with captureTimeMs = its first
@@ -10,7 +10,8 @@
  */
 import { captureClockMs } from '../media/raw-frame.js';
 import { AUDIO_FRAME_MS, AUDIO_FRAME_SAMPLES, type PcmSink, type PcmSource } from './audio-frame.js';
-import { HEARTBEAT, renderHeartbeat, type HeartbeatSchedule } from './heartbeat-schedule.js';
+import { HEARTBEAT, type HeartbeatSchedule } from '../media/heartbeat-schedule.js';
+import { renderHeartbeat } from './heartbeat-tone.js';
 
 export interface HeartbeatSourceOptions {
   readonly schedule?: HeartbeatSchedule;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readStampFromRgba, stampBandHeight } from './frame-stamp.js';
 import { cellSize, textWidth } from '../font/text.js';
-import { clockLineWidth, formatClock, prepareTestPattern, renderTestPattern, sweepX } from './test-pattern.js';
+import { HEARTBEAT, markerBurstForFrame } from '../media/heartbeat-schedule.js';
+import { clockLineWidth, formatClock, MARKER_OFF_Y, MARKER_ON_Y, prepareTestPattern, renderTestPattern, sweepX } from './test-pattern.js';
 
 /** I420 → RGBA with BT.601 limited range, like a browser would show it. */
 function i420ToRgba(data: Buffer, w: number, h: number): Uint8ClampedArray {
@@ -75,6 +76,47 @@ describe('test pattern pictures', () => {
       const l = prepareTestPattern(w, h, 25);
       const f = renderTestPattern(l, 7, t);
       expect(readStampFromRgba(i420ToRgba(f, w, h), w, h)).toEqual({ seq: 7, timeMs: t });
+    }
+  });
+});
+
+describe('the heartbeat marker', () => {
+  const layout = prepareTestPattern(1280, 720, 30);
+  const { x, y, side } = layout.marker;
+  const markerLuma = (f: Buffer): number[] => [f[y * 1280 + x]!, f[(y + side - 1) * 1280 + x + side - 1]!, f[(y + side / 2) * 1280 + x + side / 2]!];
+  const T = 1_764_000_000_000; // a burst starts here (a multiple of 500 ms)
+
+  it.each([
+    ['the frame captured on the burst start', 0, MARKER_ON_Y],
+    ['the frame 16 ms before it (within half of 33.3 ms)', -16, MARKER_ON_Y],
+    ['the frame 16.6 ms after it', 16.6, MARKER_ON_Y],
+    ['the frame one interval later', 33.4, MARKER_OFF_Y],
+    ['a frame between bursts', 250, MARKER_OFF_Y],
+  ])('%s: %s', (_n, offsetMs, luma) => {
+    expect(markerLuma(renderTestPattern(layout, 1, T + offsetMs))).toEqual([luma, luma, luma]);
+  });
+
+  it('flashes on exactly the frames markerBurstForFrame names: once per burst, twice a second at 30 fps', () => {
+    let flashes = 0;
+    for (let k = 0; k < 60; k++) {
+      const t = T + 7.3 + (k * 1000) / 30;
+      const on = markerLuma(renderTestPattern(layout, k, t))[0] === MARKER_ON_Y;
+      expect(on).toBe(markerBurstForFrame(t, 1000 / 30) !== undefined);
+      if (on) flashes++;
+    }
+    expect(flashes).toBe(2000 / HEARTBEAT.periodMs);
+  });
+
+  it('sits right of the clock line and above the strip, at every size', () => {
+    for (const [w, h] of [[320, 240], [640, 360], [1280, 720], [1920, 1080]] as const) {
+      const l = prepareTestPattern(w, h, 30);
+      expect(l.marker.side).toBeGreaterThanOrEqual(16);
+      expect(l.marker.x).toBeGreaterThanOrEqual(clockLineWidth(l.scale));
+      const labelScale = Math.max(1, Math.round(l.scale / 2));
+      expect(l.marker.x).toBeGreaterThanOrEqual(2 * l.scale + textWidth(`sonobox test pattern ${w}×${h}@30`, { scale: labelScale }));
+      expect(l.marker.x + l.marker.side).toBeLessThanOrEqual(w);
+      expect(l.marker.y).toBeGreaterThanOrEqual(stampBandHeight(w));
+      expect(l.marker.y + l.marker.side).toBeLessThanOrEqual(l.stripTop);
     }
   });
 });

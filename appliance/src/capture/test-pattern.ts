@@ -8,6 +8,9 @@
  *   y 0–31     frame stamp band (frame-stamp.ts), chroma neutral
  *   y 36–68    "HH:MM:SS.mmm" wall clock (local time) and "#<seq>", white on black (scale 2)
  *   y 72–88    static label "sonobox test pattern 1280×720@30" (scale 1)
+ *   top right  the heartbeat marker, y 36–86: a square, white on the one frame per tone
+ *              burst of the synthetic heartbeat (media/heartbeat-schedule.ts), else black,
+ *              so sound and picture can be lined up by eye and by the bench
  *   next ~1/6  dark strip with a white bar sweeping left to right once per 2 s
  *   the rest   eight 75 % colour bars (BT.601 limited range)
  */
@@ -15,6 +18,7 @@ import { randomFillSync } from 'node:crypto';
 import { cellSize, drawText, textWidth } from '../font/text.js';
 import { fillRect, lumaInk } from './luma-plane.js';
 import { writeStamp, stampBandHeight } from './frame-stamp.js';
+import { markerBurstForFrame } from '../media/heartbeat-schedule.js';
 import { i420Size } from '../media/raw-frame.js';
 
 /** 75 % bars, BT.601 limited range: white, yellow, cyan, green, magenta, red, blue, black. */
@@ -23,6 +27,9 @@ const BARS: ReadonlyArray<readonly [number, number, number]> = [
   [84, 184, 198], [65, 100, 212], [35, 212, 114], [16, 128, 128],
 ];
 const BACKGROUND_Y = 40;
+/** The heartbeat marker's luma: white on a burst's frame, black on the others. */
+export const MARKER_ON_Y = 235;
+export const MARKER_OFF_Y = 16;
 const STRIP_Y = 60;
 const SWEEP_PERIOD_MS = 2_000;
 const NOISE_POOL = randomFillSync(Buffer.alloc(1 << 20));
@@ -38,6 +45,8 @@ export interface TestPatternLayout {
   readonly stripTop: number;
   readonly stripHeight: number;
   readonly barsTop: number;
+  /** The heartbeat marker square (even x, y and side). */
+  readonly marker: { readonly x: number; readonly y: number; readonly side: number };
   /** Static picture every frame starts from. Never mutated after prepare. */
   readonly background: Buffer;
   /**
@@ -77,7 +86,10 @@ export function prepareTestPattern(width: number, height: number, fps: number, s
     const x1 = even(((i + 1) * width) / BARS.length);
     fillI420(background, width, height, x0, barsTop, x1 - x0, height - barsTop, BARS[i]!);
   }
-  const layout = { width, height, fps, scale, clockTop, labelTop, stripTop, stripHeight, barsTop, background };
+  // The marker fills the right end of the rows of the clock and the label.
+  const side = even(stripTop - clockTop - 2 * scale);
+  const marker = { x: even(width - side - 2 * scale), y: even(clockTop), side };
+  const layout = { width, height, fps, scale, clockTop, labelTop, stripTop, stripHeight, barsTop, marker, background };
   if (!speckle) return layout;
   const x = even(width / 4);
   const speckleArea = { x, y: barsTop, w: even(width / 2), h: height - barsTop };
@@ -135,6 +147,9 @@ export function renderTestPattern(layout: TestPatternLayout, seq: number, captur
     return drawText(text, at, layout.clockTop, { scale }, lumaInk(data, width, height));
   };
   const x = onBlack(formatClock(captureTimeMs), 2 * scale);
+  const { marker } = layout;
+  const flash = markerBurstForFrame(captureTimeMs, 1000 / layout.fps) !== undefined;
+  fillRect(data, width, height, marker.x, marker.y, marker.side, marker.side, flash ? MARKER_ON_Y : MARKER_OFF_Y);
   onBlack(`#${String(seq).padStart(6, '0')}`, x + 4 * scale);
   const sp = layout.speckle;
   if (sp) {

@@ -8,7 +8,6 @@
  * (renderHeartbeat), and the bench compares the two arrivals, correcting by the frame's
  * known offset from the burst start. Pure.
  */
-import { AUDIO_SAMPLE_RATE } from './audio-frame.js';
 
 export interface HeartbeatSchedule {
   /** Time between burst starts, ms. */
@@ -44,24 +43,4 @@ export function markerBurstForFrame(frameMs: number, intervalMs: number, s: Hear
   const offsetMs = frameMs - nearest;
   // Half-open, [−interval/2, +interval/2): a frame exactly between two bursts' frames is claimed once.
   return offsetMs >= -intervalMs / 2 && offsetMs < intervalMs / 2 ? { burstStartMs: nearest, offsetMs } : undefined;
-}
-
-/**
- * `samples` mono S16LE samples of the heartbeat from capture time `startMs` (the first
- * sample's time; sample i is at startMs + i/48 ms). Each burst starts at phase 0 at its
- * scheduled start, with 1 ms raised-cosine edges so it does not click.
- */
-export function renderHeartbeat(startMs: number, samples: number, s: HeartbeatSchedule = HEARTBEAT): Buffer {
-  const out = Buffer.alloc(samples * 2);
-  const rampMs = 1;
-  for (let i = 0; i < samples; i++) {
-    const t = startMs + (i * 1000) / AUDIO_SAMPLE_RATE;
-    const since = t - burstStartAtOrBefore(t, s);
-    if (since >= s.burstMs) continue;
-    const edge = Math.min(since, s.burstMs - since);
-    const gain = edge >= rampMs ? 1 : 0.5 - 0.5 * Math.cos((Math.PI * edge) / rampMs);
-    const v = s.amplitude * gain * Math.sin((2 * Math.PI * s.toneHz * since) / 1000);
-    out.writeInt16LE(Math.round(v * 32767), i * 2);
-  }
-  return out;
 }

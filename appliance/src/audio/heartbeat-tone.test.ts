@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AUDIO_FRAME_SAMPLES } from './audio-frame.js';
-import { burstStartAtOrBefore, HEARTBEAT, inBurst, markerBurstForFrame, renderHeartbeat } from './heartbeat-schedule.js';
+import { burstStartAtOrBefore, HEARTBEAT, inBurst, markerBurstForFrame } from '../media/heartbeat-schedule.js';
+import { renderHeartbeat } from './heartbeat-tone.js';
 
 const T = 1_764_000_000_000; // a multiple of 500 ms: a burst starts here
 
