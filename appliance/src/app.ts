@@ -22,8 +22,10 @@ import { MaskFilter } from './mask/mask-filter.js';
 import { activePreset } from './mask/mask-presets.js';
 import { maskPreviewPicture } from './mask/mask-preview.js';
 import { streamProfileLevelId } from './encode/v4l2-m2m-encoder-controls.js';
+import { AudioPipeline } from './pipeline/audio-pipeline.js';
 import { VideoPipeline } from './pipeline/video-pipeline.js';
 import { SessionManager } from './sessions/session-manager.js';
+import { AudioHub } from './stream/audio-hub.js';
 import { StreamHub } from './stream/stream-hub.js';
 import type { Logger, ProcessLogger } from './system/logger.js';
 import { WeriftViewerFactory } from './webrtc/werift-viewer-factory.js';
@@ -46,6 +48,8 @@ export interface App {
   readonly server: FastifyInstance;
   readonly sessions: SessionManager;
   readonly pipeline: VideoPipeline;
+  /** The sound beside the picture: opened once video streams, muted at the box from the cart. */
+  readonly audio: AudioPipeline;
   readonly hub: StreamHub;
   readonly cart: CartController;
   readonly board: BoardProbe;
@@ -71,8 +75,11 @@ export function buildApp(deps: AppDeps): App {
   const mask = new MaskFilter({ preset: activePreset(config.mask.preset), logger: tag('mask') });
   // Keyframe requests (a new viewer, a PLI) go straight to the encoder.
   const hub = new StreamHub({ viewerQueueFrames: config.webrtc.viewerQueueFrames, requestKeyframe: () => encoder.requestKeyframe() });
+  // The sound: each Opus packet becomes RTP once, for every viewer (none: audio answered inactive).
+  const audioHub = hardware.audio.device ? new AudioHub() : undefined;
+  const audio = new AudioPipeline({ source: hardware.audio.device, publish: (p) => audioHub?.publish(p), logger: tag('audio') });
   const webrtcLog = tag('webrtc'); // webrtc/ still takes a line function (issue 11 splits that file)
-  const viewers = new WeriftViewerFactory({ hub, webrtc: config.webrtc, log: (line) => webrtcLog.info(line), profileLevelId: streamProfileLevelId(hardware.encoderSettings) });
+  const viewers = new WeriftViewerFactory({ hub, ...(audioHub ? { audio: audioHub } : {}), webrtc: config.webrtc, log: (line) => webrtcLog.info(line), profileLevelId: streamProfileLevelId(hardware.encoderSettings) });
   const sessions = new SessionManager({ policy: { linkTtlMs: config.session.linkTtlMs, maxViewers: config.session.maxViewers }, log: tag('sessions') });
 
   // Hotspot mode opens the access point (fresh passphrase) when a session starts, inside
@@ -129,7 +136,10 @@ export function buildApp(deps: AppDeps): App {
     publish: (au) => hub.publish(au),
     filter: mask.filter,
     mappedFilter: mask.mappedFilter,
-    onCondition: (c) => cart.setSourceCondition(c),
+    onCondition: (c) => {
+      cart.setSourceCondition(c);
+      audio.videoCondition(c); // the sound opens once the video streams; video never waits for it
+    },
     logger: tag('pipeline'),
   });
 
@@ -139,6 +149,7 @@ export function buildApp(deps: AppDeps): App {
       board: board.board,
       source: { ...p.source, reason: hardware.source.reason },
       encoder: { ...p.encoder, kind: board.encoder.kind, reason: board.encoder.reason },
+      audio: { ...audio.status(), reason: hardware.audio.reason },
       cart: { display: { description: display.description, reason: hardware.display.reason }, button: { description: hardware.button.device.description, reason: hardware.button.reason } },
       stream: { framesIn: p.framesIn, accessUnitsOut: p.accessUnitsOut, bytesOut: p.bytesOut, readers: hub.readerCount },
     };
@@ -161,6 +172,7 @@ export function buildApp(deps: AppDeps): App {
     server,
     sessions,
     pipeline,
+    audio,
     hub,
     cart,
     board,
@@ -180,6 +192,7 @@ export function buildApp(deps: AppDeps): App {
       sessions.dispose();
       await server.close();
       await pipeline.stop();
+      await audio.stop();
       display.close();
     },
     share() {

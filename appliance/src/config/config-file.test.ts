@@ -138,7 +138,7 @@ describe('unknown keys are warned about and ignored', () => {
   it('unknown section', () => {
     const r = applyConfigToml('[wifi]\nssid = "x"');
     expect(r.problems).toEqual([]);
-    expect(r.warnings[0]).toMatch(/unknown section \[wifi\] ignored \(known: \[source\], \[encoder\], \[http\], \[session\], \[network\], \[display\], \[button\], \[mask\]\)/);
+    expect(r.warnings[0]).toMatch(/unknown section \[wifi\] ignored \(known: \[source\], \[audio\], \[encoder\], \[http\], \[session\], \[network\], \[display\], \[button\], \[mask\]\)/);
   });
   it('unknown top-level key', () => {
     expect(applyConfigToml('langauge = "fr"').warnings[0]).toMatch(/unknown setting langauge ignored \(known here: language\)/);

@@ -39,6 +39,14 @@ export interface Config {
     height: number;
     fps: number;
   };
+  audio: {
+    /**
+     * 'auto': the sound that belongs to the source (the capture dongle's own sound card,
+     * the test pattern's synthetic heartbeat, a file's audio track; none for stdin),
+     * 'none': no sound, or an ALSA capture device ('plughw:CARD=MS2109,DEV=0', 'hw:1,0').
+     */
+    device: string;
+  };
   encoder: {
     /** 'auto' (hardware when the board has one), 'software', or a V4L2 M2M device path. */
     spec: string;

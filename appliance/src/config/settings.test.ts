@@ -162,3 +162,23 @@ describe('config/ reads no device', () => {
     expect(reached).toContain('config/settings.ts');
   });
 });
+
+describe('audio.device: auto, none, or an ALSA capture device', () => {
+  it.each([
+    ['auto', 'auto'],
+    ['none', 'none'],
+    ['plughw:CARD=MS2109,DEV=0', 'plughw:CARD=MS2109,DEV=0'],
+    ['hw:1,0', 'hw:1,0'],
+    ['plughw:CARD=Loopback,DEV=1,SUBDEV=0', 'plughw:CARD=Loopback,DEV=1,SUBDEV=0'],
+  ])('--audio %s is read as %s, and so is the file key', (written, value) => {
+    expect(parseCli(['--audio', written]).config.audio.device).toBe(value);
+    expect(applyConfigToml(`[audio]\ndevice = "${written}"`).config.audio.device).toBe(value);
+  });
+
+  it.each(['/dev/snd/pcmC1D0c', 'MS2109', '', 'hw:1,0; rm -rf /', 'off'])('"%s" is refused, saying what to write', (written) => {
+    expect(() => parseCli(['--audio', written])).toThrow(/--audio must be one of "auto", "none" or an ALSA capture device such as "plughw:CARD=MS2109,DEV=0"/);
+    const r = applyConfigToml(`[audio]\ndevice = "${written}"`);
+    expect(r.problems.map((p) => p.message).join()).toMatch(/audio\.device must be one of "auto", "none"/);
+    expect(r.config.audio.device).toBe('auto');
+  });
+});

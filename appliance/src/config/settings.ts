@@ -143,6 +143,8 @@ const devicePath = { test: (s: string) => s.startsWith('/dev/') && s.length > 5,
 const anyPath = { test: (s: string) => s.startsWith('/') && s.length > 1, what: 'a device path (or, for tests, a FIFO) starting with /' };
 const videoFile = { test: (s: string) => devicePath.test(s) || (/[./]/.test(s) && !s.startsWith('-')), what: 'a capture device path starting with /dev/, or a video file path' };
 const fileName = checkedText('a file path', (s) => (s === '' ? 'it is empty' : undefined));
+/** An ALSA PCM name: a type and its arguments, e.g. plughw:CARD=MS2109,DEV=0 or hw:1,0. */
+const alsaDevice = { test: (s: string) => /^[a-z]+:[A-Za-z0-9_=,.-]+$/.test(s), what: 'an ALSA capture device such as "plughw:CARD=MS2109,DEV=0" or "hw:1,0"' };
 const ipAddress = text(/^[0-9A-Fa-f.:]+$/, 'an IP address such as 0.0.0.0 or 127.0.0.1');
 
 /** The table. Order is the order of --help. */
@@ -171,6 +173,13 @@ export const settings: readonly Setting[] = [
     set: (c, v) => Object.assign((c.source ??= {} as Config['source']), v),
   }),
   field('source.fps', { kind: wholeNumber(1, 120), default: 30, help: 'frames per second', flag: { name: '--fps', arg: 'N' }, file: { key: 'source.fps' } }),
+  field('audio.device', {
+    kind: oneOf({ auto: 'auto', none: 'none' }, alsaDevice),
+    default: 'auto',
+    help: 'sound sent with the picture: auto (the capture dongle\'s own sound card, opened once video streams; the test pattern\'s heartbeat tone; a video file\'s audio track; none for -), none, or an ALSA capture device',
+    flag: { name: '--audio', arg: '<auto|none|ALSA-DEVICE>' },
+    file: { key: 'audio.device' },
+  }),
   field('encoder.spec', {
     kind: oneOf({ auto: 'auto', software: 'software' }, devicePath),
     default: 'auto',

@@ -124,6 +124,9 @@ export function randomUint32(): number {
  * base per stream, then elapsed capture time × 90, modulo 2^32. Strictly increasing per
  * access unit even if the capture clock steps back, so two frames never share a timestamp.
  */
+/** The RTP clock of H.264 video (RFC 6184 §5.1: 90 kHz). */
+export const H264_CLOCK_RATE = 90_000;
+
 export class RtpTimestampClock {
   private firstCaptureMs: number | undefined;
   private lastTicks = -1;
@@ -132,7 +135,7 @@ export class RtpTimestampClock {
 
   timestampFor(captureTimeMs: number): number {
     if (this.firstCaptureMs === undefined) this.firstCaptureMs = captureTimeMs;
-    let ticks = Math.round((captureTimeMs - this.firstCaptureMs) * 90);
+    let ticks = Math.round(((captureTimeMs - this.firstCaptureMs) * H264_CLOCK_RATE) / 1000);
     if (ticks <= this.lastTicks) ticks = this.lastTicks + 1;
     this.lastTicks = ticks;
     return (this.base + ticks) % 2 ** 32;

@@ -1,6 +1,6 @@
 /**
  * The one step that looks at the machine: which board this is, and from the configuration
- * and what is plugged in, the source, encoder, cart display, button, network mode and the
+ * and what is plugged in, the source, its sound, encoder, cart display, button, network mode and the
  * host put in links, each with the reason (logged here, shown in /api/status). main.ts
  * calls it and hands the result to buildApp, which only wires; tests build the same
  * Hardware from the configuration and swap in fakes.
@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { AudioSource } from '../audio/audio-frame.js';
 import type { FrameSource } from '../capture/frame-source.js';
 import type { Button } from '../cart/evdev-button.js';
 import { defaultButtonDevice, EvdevButton, TerminalButton } from '../cart/evdev-button.js';
@@ -24,6 +25,7 @@ import { probeWifi } from '../network/auto-mode.js';
 import type { HotspotOptions } from '../network/hotspot.js';
 import { createNetworkMode, type NetworkMode } from '../network/network-mode.js';
 import type { Logger } from '../system/logger.js';
+import { pickAudio } from './pick-audio.js';
 import { pickSource } from './pick-source.js';
 
 /** A device and why it was chosen. */
@@ -39,6 +41,8 @@ export interface Hardware {
   /** What the encoder was asked for; the answer's profile-level-id is derived from it. */
   readonly encoderSettings: EncoderSettings;
   readonly source: Chosen<FrameSource>;
+  /** The sound sent with the picture, undefined for none (pick-audio.ts). */
+  readonly audio: Chosen<AudioSource | undefined>;
   readonly display: Chosen<Display>;
   readonly button: Chosen<Button>;
   /** Hotspot or clinic network (mode auto decided here, logged with its reason). */
@@ -81,6 +85,8 @@ export async function pickHardware(config: Config, env: HardwareEnv): Promise<Ha
 
   const picked = pickSource(config, { root, stdin: env.stdin ?? process.stdin, logger: tag('capture'), ...(board.mjpegDecoder?.device ? { mjpegDecoder: board.mjpegDecoder.device } : {}) });
   log(`Source: ${picked.source.description} (${picked.reason})`);
+  const audio = pickAudio(config, picked.source, { root, logger: tag('audio') });
+  log(`Sound: ${audio.source?.description ?? 'none'} (${audio.reason})`);
 
   const display = pickDisplay(config.cart, root);
   const button = pickButton(config.cart, tag('button'));
@@ -94,7 +100,7 @@ export async function pickHardware(config: Config, env: HardwareEnv): Promise<Ha
     probe: () => probeWifi({ sysRoot: join(root, 'sys'), ...(env.hotspotCommands ? { commands: env.hotspotCommands } : {}) }),
   });
   const interfaces = env.interfaces ?? networkInterfaces;
-  return { board, encoder, encoderSettings: settings, source: { device: picked.source, reason: picked.reason }, display, button, network, linkHost: () => linkHost(config.http, interfaces()) };
+  return { board, encoder, encoderSettings: settings, source: { device: picked.source, reason: picked.reason }, audio: { device: audio.source, reason: audio.reason }, display, button, network, linkHost: () => linkHost(config.http, interfaces()) };
 }
 
 async function pickBoard(config: Config, root: string): Promise<BoardProbe> {

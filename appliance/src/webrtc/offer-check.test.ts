@@ -108,11 +108,11 @@ describe('checkOffer accepts', () => {
   // One case per offer shape seen in the wild (test/fixtures/README.md).
   const wild: { name: string; offer: string; pt: number; playoutDelay: number | undefined; audio: CheckedOffer['audio'] }[] = [
     { name: 'Firefox ESR 153 (the page, default ICE)', offer: FIREFOX, pt: 126, playoutDelay: 6, audio: undefined },
-    { name: 'Firefox ESR 153, audio + video, video bundle-only with port 0', offer: FIREFOX_AV, pt: 126, playoutDelay: 6, audio: { index: 0, opusPayloadType: 109 } },
+    { name: 'Firefox ESR 153, audio + video, video bundle-only with port 0', offer: FIREFOX_AV, pt: 126, playoutDelay: 6, audio: { index: 0, opusPayloadType: 109, receives: true } },
     { name: 'Chromium 156 (the page, default mDNS)', offer: CHROMIUM_MDNS, pt: 108, playoutDelay: 5, audio: undefined },
     // High profile 640c1f comes first in Safari's list; the box must still pick 42e01f.
     { name: 'Safari iOS (High profile listed first)', offer: SAFARI, pt: 98, playoutDelay: 6, audio: undefined },
-    { name: 'aiortc 1.4, audio + video', offer: AIORTC, pt: 101, playoutDelay: undefined, audio: { index: 0, opusPayloadType: 96 } },
+    { name: 'aiortc 1.4, audio + video', offer: AIORTC, pt: 101, playoutDelay: undefined, audio: { index: 0, opusPayloadType: 96, receives: true } },
   ];
   it.each(wild)('$name: H.264 PT $pt', ({ offer, pt, playoutDelay, audio }) => {
     const c = checkOffer(offer);
@@ -127,7 +127,17 @@ describe('checkOffer accepts', () => {
   });
   it('an audio section without Opus is reported without a payload type', () => {
     const pcmuOnly = AIORTC.replace('m=audio 53706 UDP/TLS/RTP/SAVPF 96 0 8', 'm=audio 53706 UDP/TLS/RTP/SAVPF 0 8');
-    expect(checkOffer(pcmuOnly).audio).toEqual({ index: 0, opusPayloadType: undefined });
+    expect(checkOffer(pcmuOnly).audio).toEqual({ index: 0, opusPayloadType: undefined, receives: true });
+  });
+  it.each([
+    ['recvonly', true],
+    ['sendrecv', true],
+    ['sendonly', false], // the viewer would send sound; the box has nothing to receive it with
+    ['inactive', false],
+  ])('an audio section offered %s: the box may send its sound there: %s', (direction, receives) => {
+    const offer = AIORTC.replace(/(m=audio [^\r\n]*\r?\n(?:(?!m=)[^\r\n]*\r?\n)*?)a=(?:sendrecv|recvonly|sendonly|inactive)\r?\n/, `$1a=${direction}\r\n`);
+    expect(offer).toContain(`a=${direction}`);
+    expect(checkOffer(offer).audio?.receives).toBe(receives);
   });
 });
 

@@ -40,7 +40,12 @@ export interface CheckedOffer {
    * beside the video), with its Opus payload type (RFC 7587) if it has Opus. The box
    * answers it with Opus (offer-pinning.ts, werift-viewer-factory.ts).
    */
-  readonly audio?: { readonly index: number; readonly opusPayloadType: number | undefined };
+  readonly audio?: {
+    readonly index: number;
+    readonly opusPayloadType: number | undefined;
+    /** The viewer offered to receive there (recvonly or sendrecv): the box may send its sound. */
+    readonly receives: boolean;
+  };
 }
 
 interface MediaSection {
@@ -89,7 +94,7 @@ export function checkOffer(offer: unknown): CheckedOffer {
   if (!/^UDP\/TLS\/RTP\/SAVPF$/i.test(video.proto)) {
     return reject(`SDP offer video uses ${video.proto}; WebRTC needs UDP/TLS/RTP/SAVPF`);
   }
-  const direction = video.attributes.find((a) => /^(sendrecv|sendonly|recvonly|inactive)$/.test(a)) ?? 'sendrecv';
+  const direction = directionOf(video);
   if (direction !== 'recvonly' && direction !== 'sendrecv') {
     return reject(`SDP offer video is ${direction}; a viewer must offer recvonly`);
   }
@@ -136,8 +141,13 @@ export function checkOffer(offer: unknown): CheckedOffer {
     videoMid: mid,
     h264,
     extensionIds: { playoutDelay: extmapId(PLAYOUT_DELAY_URI), absCaptureTime: extmapId(ABS_CAPTURE_TIME_URI) },
-    ...(audioIndex >= 0 ? { audio: { index: audioIndex, opusPayloadType: opusPayloadType(sections[audioIndex]!) } } : {}),
+    ...(audioIndex >= 0 ? { audio: { index: audioIndex, opusPayloadType: opusPayloadType(sections[audioIndex]!), receives: ['recvonly', 'sendrecv'].includes(directionOf(sections[audioIndex]!)) } } : {}),
   };
+}
+
+/** The section's direction attribute (RFC 8866 §6.7), sendrecv when it has none. */
+function directionOf(section: { readonly attributes: readonly string[] }): string {
+  return section.attributes.find((a) => /^(sendrecv|sendonly|recvonly|inactive)$/.test(a)) ?? 'sendrecv';
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * The RTP packets of each access unit, built once per extension plan and shared by every
- * viewer with that plan (werift's RTCRtpSender.sendRtp clones what it sends, so one packet
+ * viewer with that plan, and the one RTP packet of each Opus unit, shared by every viewer (werift's RTCRtpSender.sendRtp clones what it sends, so one packet
  * object serves many viewers; field notes). A plan is the set of header-extension ids a
  * viewer's offer chose: most viewers share one, so most units are built once.
  */
 import { RtpHeader, RtpPacket } from 'werift';
+import type { OpusRtpUnit } from '../audio/opus-rtp-packetizer.js';
 import type { StreamUnit } from '../stream/stream-hub.js';
 import { serializeAbsCaptureTime, serializePlayoutDelay } from './rtp-header-extensions.js';
 
@@ -28,6 +29,7 @@ export class PacketCache {
   private readonly playoutDelay: Buffer;
   /** Weak: a unit's packets go when the hub and every viewer queue have let go of it. */
   private readonly byUnit = new WeakMap<StreamUnit, Map<string, RtpPacket[]>>();
+  private readonly byAudioUnit = new WeakMap<OpusRtpUnit, RtpPacket>();
 
   constructor(playoutDelay: { readonly minMs: number; readonly maxMs: number }) {
     this.playoutDelay = serializePlayoutDelay(playoutDelay.minMs, playoutDelay.maxMs);
@@ -62,5 +64,19 @@ export class PacketCache {
     });
     byPlan.set(plan.key, packets);
     return packets;
+  }
+
+  /**
+   * The RTP packet of one Opus unit (RFC 7587: one packet, no header extensions), built
+   * once and shared by every viewer; payload type and SSRC are rewritten per viewer by
+   * RTCRtpSender.dispatchRtp, like the video's.
+   */
+  audioPacketFor(unit: OpusRtpUnit): RtpPacket {
+    let packet = this.byAudioUnit.get(unit);
+    if (!packet) {
+      packet = new RtpPacket(new RtpHeader({ sequenceNumber: unit.sequenceNumber, timestamp: unit.timestamp, marker: unit.marker }), unit.payload);
+      this.byAudioUnit.set(unit, packet);
+    }
+    return packet;
   }
 }

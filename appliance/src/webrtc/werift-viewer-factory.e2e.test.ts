@@ -15,6 +15,7 @@ import {
 } from 'werift';
 import { defaultConfig } from '../config/config.js';
 import type { AccessUnit } from '../media/access-unit.js';
+import { AudioHub } from '../stream/audio-hub.js';
 import { StreamHub } from '../stream/stream-hub.js';
 import { ABS_CAPTURE_TIME_URI, parseAbsCaptureTime, parsePlayoutDelay, PLAYOUT_DELAY_URI } from './rtp-header-extensions.js';
 import { OfferRejected, ViewerState, type PendingViewer } from './viewer-connection.js';
@@ -243,7 +244,37 @@ describe('WeriftViewerFactory (werift receiver on loopback)', () => {
     expect(pending.answerSdp).toMatch(/^m=video 9 UDP\/TLS\/RTP\/SAVPF 126$/m);
   });
 
-  it('answers an audio + video offer (aiortc 1.4) with the audio accepted: Opus, inactive, bundled, rtcp-mux', async () => {
+  it('a box with sound answers the audio sendonly with Opus, its track in the video\'s MediaStream (one a=msid stream id)', async () => {
+    const f = fixture({ audio: new AudioHub() });
+    const offer = readFileSync(new URL('./test/fixtures/aiortc-1.4-audio-video-offer.sdp', import.meta.url), 'utf8');
+    const pending = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    const answer = pending.answerSdp;
+    const audio = answer.slice(answer.indexOf('m=audio'), answer.indexOf('m=video'));
+    const video = answer.slice(answer.indexOf('m=video'));
+    expect(audio).toMatch(/^m=audio [1-9]\d* UDP\/TLS\/RTP\/SAVPF 96\r\n/);
+    expect(audio).toContain('a=rtpmap:96 opus/48000/2');
+    expect(audio).toMatch(/a=sendonly/);
+    expect(audio).toContain('a=rtcp-mux');
+    const msid = (section: string): string[] => [...section.matchAll(/^a=msid:(\S+) (\S+)/gm)].map((m) => m[1]!);
+    expect(msid(audio)).toEqual(['sonobox']);
+    expect(msid(video)).toEqual(['sonobox']);
+    // Two tracks, one stream: the track ids differ.
+    expect(/^a=msid:\S+ (\S+)/m.exec(audio)![1]).not.toBe(/^a=msid:\S+ (\S+)/m.exec(video)![1]);
+    expect(answer).toMatch(/a=group:BUNDLE 0 1/);
+  });
+
+  it('a box with sound still answers an audio section the viewer offered sendonly as inactive', async () => {
+    const f = fixture({ audio: new AudioHub() });
+    const offer = readFileSync(new URL('./test/fixtures/aiortc-1.4-audio-video-offer.sdp', import.meta.url), 'utf8').replace('a=recvonly', 'a=sendonly');
+    const pending = await f.factory.answer(offer);
+    open.push({ close: () => pending.connection.close('test end') });
+    const answer = pending.answerSdp;
+    expect(answer.slice(answer.indexOf('m=audio'), answer.indexOf('m=video'))).toMatch(/a=(inactive|recvonly)/);
+    expect(answer.slice(answer.indexOf('m=audio'), answer.indexOf('m=video'))).not.toMatch(/a=msid:/);
+  });
+
+  it('a box without sound answers an audio + video offer (aiortc 1.4) with the audio accepted: Opus, inactive, bundled, rtcp-mux', async () => {
     const f = fixture();
     const offer = readFileSync(new URL('./test/fixtures/aiortc-1.4-audio-video-offer.sdp', import.meta.url), 'utf8');
     const pending = await f.factory.answer(offer);

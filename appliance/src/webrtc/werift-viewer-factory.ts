@@ -7,7 +7,8 @@
  * Answer flow (field notes, "werift 0.25 as an H.264 sender"): check the offer → pin it to
  * one H.264 format (and Opus) → take out `a=end-of-candidates` and the mDNS candidates
  * (remote-candidates.ts) → setRemoteDescription → no default STUN → video transceiver
- * sendonly with a track, audio answered (answerAudio) → createAnswer → setLocalDescription
+ * sendonly with a track, audio sendonly with the Opus track in the same MediaStream (or
+ * inactive: answerAudio) → createAnswer → setLocalDescription
  * → wait (bounded) for ICE gathering → answer SDP; then the mDNS names are resolved and
  * trickled into werift while the phone's checks run.
  */
@@ -21,6 +22,7 @@ import {
   type RTCRtpTransceiver,
 } from 'werift';
 import type { Config } from '../config/config.js';
+import type { CheckedOffer } from './offer-check.js';
 import { dropUnroutableCandidates, gathersOnLoopback, unroutableReason } from './candidate-filter.js';
 import { guardIceDatagrams } from './ice-datagram-guard.js';
 import { MdnsResolver } from './mdns-resolver.js';
@@ -120,8 +122,18 @@ export class WeriftViewerFactory implements ViewerFactory {
       if (!transceiver) throw new OfferRejected('SDP offer has no usable video m-section');
       transceiver.setDirection('sendonly');
       const track = new MediaStreamTrack({ kind: 'video' });
-      pc.addTrack(track, new MediaStream({ id: 'sonobox', tracks: [track] }));
-      for (const audio of pc.getTransceivers().filter((t) => t.kind === 'audio')) answerAudio(audio);
+      const sound = this.options.audio ? pickAudioTransceiver(pc.getTransceivers(), checked.audio) : undefined;
+      const audioTrack = sound ? new MediaStreamTrack({ kind: 'audio' }) : undefined;
+      // One MediaStream for both tracks: the answer gives them the same a=msid stream id, the
+      // browser puts them in one sync group and lines them up by their sender reports
+      // (RFC 8830 §2; sender-report-anchor.ts puts those on the capture clock).
+      const stream = new MediaStream({ id: 'sonobox', tracks: audioTrack ? [track, audioTrack] : [track] });
+      pc.addTrack(track, stream);
+      for (const audio of pc.getTransceivers().filter((t) => t.kind === 'audio' && t !== sound)) answerAudio(audio);
+      if (sound && audioTrack) {
+        sound.setDirection('sendonly');
+        pc.addTrack(audioTrack, stream);
+      }
       await pc.setLocalDescription(await pc.createAnswer());
       await waitForIceGathering(pc, this.options.iceGatheringTimeoutMs ?? 5000);
       // Before the answer leaves: from now on only the viewer's ICE-proven address reaches DTLS/SRTP.
@@ -130,7 +142,7 @@ export class WeriftViewerFactory implements ViewerFactory {
       if (!localSdp) throw new Error('werift produced no local description after setLocalDescription');
       const pli = this.options.profileLevelId;
       const answerSdp = pli ? signalProfileLevelId(localSdp, checked.h264.payloadType, pli) : localSdp;
-      const viewer = new WeriftViewer(pc, transceiver.sender, extensionPlan(checked.extensionIds), this.packets, this.options, guard);
+      const viewer = new WeriftViewer(pc, { video: transceiver.sender, audio: sound?.sender }, extensionPlan(checked.extensionIds), this.packets, this.options, guard);
       if (mdns.length > 0) void this.trickleMdns(pc, viewer.id, mdns, allowLoopback);
       return { answerSdp, connection: viewer, attach: () => viewer.attach() };
     } catch (error) {
@@ -166,13 +178,23 @@ export class WeriftViewerFactory implements ViewerFactory {
 }
 
 /**
- * The answer to an audio m-section (JSEP, RFC 8829 §5.3.1). Rejecting it (port 0, werift's
- * answer when it has no audio codec) is valid JSEP but strict stacks refuse the whole
- * answer: aiortc 1.4 wants rtcp-mux, ICE credentials and a common codec in every section
- * and got no video either. Accepted with Opus and `inactive` (RFC 8829 §5.3.1: the
- * direction the answerer has nothing to send on), it stays bundled with the video, which
- * every stack tested takes. Once the box has sound (issue 12) the same section becomes
- * `sendonly` with the audio track in the video's stream.
+ * The audio m-section the box sends its sound on: the first the viewer offered to receive
+ * on with Opus (checkOffer's pick), when the box has sound.
+ */
+function pickAudioTransceiver(transceivers: readonly RTCRtpTransceiver[], audio: CheckedOffer['audio']): RTCRtpTransceiver | undefined {
+  if (!audio || !audio.receives || audio.opusPayloadType === undefined) return undefined;
+  const candidates = transceivers.filter((t) => t.kind === 'audio');
+  return candidates.find((t) => t.mLineIndex === audio.index) ?? candidates[0];
+}
+
+/**
+ * The answer to an audio m-section the box sends nothing on: no sound on this box
+ * (audio.device none, --source -), or a second audio section. Rejecting it (port 0,
+ * werift's answer when it has no audio codec) is valid JSEP but strict stacks refuse the
+ * whole answer: aiortc 1.4 wants rtcp-mux, ICE credentials and a common codec in every
+ * section and got no video either. Accepted with Opus and `inactive` (RFC 8829 §5.3.1:
+ * the direction the answerer has nothing to send on), it stays bundled with the video,
+ * which every stack tested takes.
  */
 function answerAudio(transceiver: RTCRtpTransceiver): void {
   transceiver.setDirection('inactive');

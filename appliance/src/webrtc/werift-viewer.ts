@@ -5,11 +5,19 @@
  * (PLI, FIR) sent back to the hub, and writing the hub's units to its sender.
  *
  * Media flows once the connection is `connected` and attach() was called, from the next
- * IDR (the hub requests one). Packets go straight to RTCRtpSender.sendRtp: one clone per
- * packet per viewer (rtpSender.js dispatchRtp) instead of three through track.writeRtp.
+ * IDR (the hub requests one); the sound (when the box has it) from the next Opus packet.
+ * Packets go straight to RTCRtpSender.sendRtp through each sender's SenderReportAnchor:
+ * one clone per packet per viewer (rtpSender.js dispatchRtp) instead of three through
+ * track.writeRtp, and both tracks' sender reports map NTP ↔ RTP on the capture clock, so
+ * the browser lines sound and picture up by when they were captured (werift #701).
  */
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
+import type { OpusRtpUnit } from '../audio/opus-rtp-packetizer.js';
+import { AUDIO_SAMPLE_RATE } from '../audio/audio-frame.js';
+import type { AudioHub } from '../stream/audio-hub.js';
 import type { ReaderHandle, StreamHub, StreamUnit } from '../stream/stream-hub.js';
+import { H264_CLOCK_RATE } from '../h264/rtp-packetizer.js';
+import { SenderReportAnchor } from './sender-report-anchor.js';
 import type { GuardCounters } from './ice-datagram-guard.js';
 import type { ExtensionPlan, PacketCache } from './packet-cache.js';
 import { guardSenderRtcp, type RtcpGuardCounters } from './rtcp-guard.js';
@@ -19,6 +27,10 @@ import { newViewerId, viewerTransition, type ViewerEvent } from './viewer-lifecy
 /** What a viewer needs from the factory's options. */
 export interface WeriftViewerOptions {
   readonly hub: StreamHub;
+  /** The sound, when the box has it: offered audio sections are answered sendonly. */
+  readonly audio?: AudioHub;
+  /** Opus packets one viewer may have in flight before newer ones are dropped (counted); default 10 (200 ms). */
+  readonly audioInFlight?: number;
   /** A connection that stays `disconnected` this long is closed; default 5000 ms. */
   readonly disconnectedTimeoutMs?: number;
   /** A connection not `connected` this long after the answer is closed; default 30000 ms. */
@@ -53,17 +65,30 @@ export class WeriftViewer implements ViewerConnection {
   private lastTimestamp: number | undefined;
   /** What the RTCP guard let through (numbers only; for tests and status). */
   readonly rtcpCounters: RtcpGuardCounters;
+  private readonly sender: RTCRtpSender;
+  private readonly videoAnchor: SenderReportAnchor;
+  private readonly audioAnchor: SenderReportAnchor | undefined;
+  private leaveAudio: (() => void) | undefined;
+  private audioInFlight = 0;
+  /** Opus packets this viewer dropped because its sends fell behind. */
+  audioDropped = 0;
 
   constructor(
     private readonly pc: RTCPeerConnection,
-    private readonly sender: RTCRtpSender,
+    senders: { readonly video: RTCRtpSender; readonly audio?: RTCRtpSender | undefined },
     private readonly plan: ExtensionPlan,
     private readonly packets: PacketCache,
     private readonly options: WeriftViewerOptions,
     /** Datagrams the ICE guard dropped (numbers only). */
     readonly datagramCounters: GuardCounters,
   ) {
+    const sender = (this.sender = senders.video);
+    this.videoAnchor = SenderReportAnchor.install(sender, H264_CLOCK_RATE);
+    this.audioAnchor = senders.audio ? SenderReportAnchor.install(senders.audio, AUDIO_SAMPLE_RATE) : undefined;
     this.rtcpCounters = guardSenderRtcp(sender, { nackPerSecond: options.nackRetransmitsPerSecond });
+    // The same bounds on what the viewer's RTCP can make the audio sender resend (werift
+    // resends from its history whatever feedback was negotiated). Counted apart: not reported.
+    if (senders.audio) guardSenderRtcp(senders.audio, { nackPerSecond: 50 });
     this.unsubscribe.push(
       pc.connectionStateChange.subscribe((s) => this.onConnectionState(s)).unSubscribe,
       sender.onPictureLossIndication.subscribe(() => this.handle?.requestKeyframe()).unSubscribe,
@@ -105,6 +130,8 @@ export class WeriftViewer implements ViewerConnection {
     this.closeReason = reason;
     this.handle?.remove();
     this.handle = undefined;
+    this.leaveAudio?.();
+    this.leaveAudio = undefined;
     clearTimeout(this.disconnectedTimer);
     clearTimeout(this.connectTimer);
     clearInterval(this.silenceTimer);
@@ -162,6 +189,21 @@ export class WeriftViewer implements ViewerConnection {
   private join(): void {
     if (this.handle) return;
     this.handle = this.options.hub.addReader({ write: (unit) => this.write(unit) });
+    if (this.audioAnchor && this.options.audio) this.leaveAudio = this.options.audio.addReader({ write: (unit) => this.writeAudio(unit) });
+  }
+
+  /** One Opus packet, shared by every viewer; at most audioInFlight sends outstanding (a slow viewer loses its own sound only). */
+  private writeAudio(unit: OpusRtpUnit): void {
+    if (this.stateValue !== ViewerState.connected || !this.audioAnchor) return;
+    if (this.audioInFlight >= (this.options.audioInFlight ?? 10)) {
+      this.audioDropped++;
+      return;
+    }
+    this.audioInFlight++;
+    void this.audioAnchor
+      .send(this.packets.audioPacketFor(unit), unit.captureTimeMs)
+      .catch(() => {})
+      .finally(() => this.audioInFlight--);
   }
 
   private write(unit: StreamUnit): Promise<void> | undefined {
@@ -178,7 +220,7 @@ export class WeriftViewer implements ViewerConnection {
     this.expectedSeq = (unit.firstSequenceNumber + packets.length) & 0xffff;
     this.lastTimestamp = unit.rtpTimestamp;
     const sends: Promise<void>[] = [];
-    for (const packet of packets) sends.push(this.sender.sendRtp(packet));
+    for (const packet of packets) sends.push(this.videoAnchor.send(packet, unit.captureTimeMs));
     return Promise.all(sends).then(() => undefined);
   }
 }
