@@ -158,6 +158,7 @@ export function buildApp(deps: AppDeps): App {
   const server = buildServer({
     sessions,
     viewers,
+    audio,
     status,
     webUiDir,
     linkFor,

@@ -2,7 +2,7 @@
  * The viewer page's entry point (bundled to /assets/viewer.js): wires the browser's
  * WebRTC, fetch and EventSource into a WhepClient and its snapshots into
  * <sonobox-viewer>. For end-to-end tests the phase is mirrored on
- * `document.body.dataset.state` (and `.reason` in error).
+ * `document.body.dataset.state` (and `.reason` in error), the box's sound on `.audio`.
  */
 import { fragment } from './capture-fragment.js'; // must stay the first import
 import { canReceiveBoxVideo } from './h264-codecs.js';
@@ -24,14 +24,16 @@ function show(snapshot: ViewerSnapshot): void {
   viewer.state = snapshot.phase;
   viewer.reason = snapshot.reason;
   viewer.stream = (snapshot.stream as MediaStream | null) ?? null;
+  viewer.audio = snapshot.audio;
   document.body.dataset.state = snapshot.phase;
+  document.body.dataset.audio = snapshot.audio;
   if (snapshot.reason) document.body.dataset.reason = snapshot.reason;
   else delete document.body.dataset.reason;
 }
 
 function start(): void {
   if (!fragment.ok) {
-    show({ phase: 'link-invalid', reason: null, stream: null });
+    show({ phase: 'link-invalid', reason: null, stream: null, audio: 'unknown' });
     return;
   }
   // Before anything is sent: a browser that cannot play H.264 Constrained Baseline (Firefox
@@ -40,7 +42,7 @@ function start(): void {
   const capabilities = typeof RTCRtpReceiver === 'undefined' ? null : RTCRtpReceiver.getCapabilities?.('video');
   if (typeof RTCPeerConnection === 'undefined' || !canReceiveBoxVideo(capabilities)) {
     viewer.shareLink = linkUrl(location.origin + location.pathname, fragment.link);
-    show({ phase: 'error', reason: 'unsupported', stream: null });
+    show({ phase: 'error', reason: 'unsupported', stream: null, audio: 'unknown' });
     return;
   }
   const client = new WhepClient({
@@ -49,8 +51,9 @@ function start(): void {
     // No iceServers: the box is on the same network, and no third party hears of us.
     createPeerConnection: () => new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' }) as PeerLike,
     videoCapabilities: () => RTCRtpReceiver.getCapabilities?.('video') ?? null,
+    audioCapabilities: () => RTCRtpReceiver.getCapabilities?.('audio') ?? null,
     createEventSource: (url) => new EventSource(url),
-    createStream: (track) => new MediaStream([track as MediaStreamTrack]),
+    createStream: (tracks) => new MediaStream(tracks as MediaStreamTrack[]),
     timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as number) },
   });
   client.subscribe(show);

@@ -21,6 +21,14 @@ export interface Messages {
   readonly videoLabel: string;
   readonly tryAgain: string;
   readonly tapToPlay: string;
+  /** The large control that turns the box's sound on (the video starts muted). */
+  readonly tapToHear: string;
+  /** The small control that turns it off again. */
+  readonly muteSound: string;
+  /** The sonographer muted the sound at the box, for everyone. */
+  readonly soundMutedAtBox: string;
+  /** The box sends no sound with this scan. */
+  readonly noSound: string;
   readonly enterFullscreen: string;
   readonly exitFullscreen: string;
   /** The unsupported-browser screen's button, and what it says once the link is copied. */
@@ -37,6 +45,10 @@ const en: Messages = {
   videoLabel: 'Live ultrasound video',
   tryAgain: 'Try again',
   tapToPlay: 'Tap to play',
+  tapToHear: 'Tap to hear the heartbeat',
+  muteSound: 'Turn the sound off',
+  soundMutedAtBox: 'The sonographer has turned the sound off',
+  noSound: 'No sound with this scan',
   enterFullscreen: 'Full screen',
   exitFullscreen: 'Exit full screen',
   copyLink: 'Copy the link',
@@ -86,6 +98,10 @@ const fr: Messages = {
   videoLabel: 'Vidéo de l’échographie en direct',
   tryAgain: 'Réessayer',
   tapToPlay: 'Touchez pour lire',
+  tapToHear: 'Touchez pour entendre les battements du cœur',
+  muteSound: 'Couper le son',
+  soundMutedAtBox: 'L’échographiste a coupé le son',
+  noSound: 'Pas de son pour cette échographie',
   enterFullscreen: 'Plein écran',
   exitFullscreen: 'Quitter le plein écran',
   copyLink: 'Copier le lien',

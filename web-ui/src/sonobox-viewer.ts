@@ -9,11 +9,16 @@
  * It renders into light DOM, styled by /assets/viewer.css: under the page's CSP
  * (no 'unsafe-inline') a shadow root's <style> fallback is blocked, and iOS 15 has no
  * adoptedStyleSheets, so an external stylesheet is the one way that works everywhere.
- * For tests: attributes `state` and `reason` on the element, `#video`, `#status`,
- * `#retry`, `#fullscreen`, `#play`, `#copy-link`, `#link-text`.
+ * Sound: the video always starts muted (browsers autoplay only muted); while the box shares
+ * its sound (`audio` 'on') a large "Tap to hear the heartbeat" button unmutes it, inside
+ * the tap (iOS allows sound only from a gesture), and a small one mutes it again; a line
+ * says when the sonographer muted it at the box or when there is no sound.
+ * For tests: attributes `state`, `reason` and `audio` on the element, `#video`, `#status`,
+ * `#retry`, `#fullscreen`, `#play`, `#hear`, `#mute`, `#audio-note`, `#copy-link`, `#link-text`.
  */
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { MESSAGES, statusText, type Messages } from './messages.js';
+import type { BoxAudio } from './box-audio.js';
 import type { ErrorReason, ViewerPhase } from './viewer-state.js';
 
 /** iOS Safari: no element fullscreen on iPhone, only the video's own player. */
@@ -35,6 +40,8 @@ export class SonoboxViewer extends LitElement {
   static override properties = {
     state: { type: String, reflect: true },
     reason: { type: String, reflect: true },
+    audio: { type: String, reflect: true },
+    listening: { state: true },
     lang: { type: String },
     stream: { attribute: false },
     shareLink: { attribute: false },
@@ -46,6 +53,10 @@ export class SonoboxViewer extends LitElement {
   declare state: ViewerPhase;
   declare reason: ErrorReason | null;
   declare stream: MediaStream | null;
+  /** The box's sound (box-audio.ts). */
+  declare audio: BoxAudio;
+  /** The parent turned the sound on (the video element is unmuted). */
+  declare listening: boolean;
   /** The link, unused, for the parent to open elsewhere (shown with `unsupported`). */
   declare shareLink: string | null;
   declare copyState: 'idle' | 'copied' | 'manual';
@@ -63,6 +74,8 @@ export class SonoboxViewer extends LitElement {
     this.state = 'connecting';
     this.reason = null;
     this.stream = null;
+    this.audio = 'unknown';
+    this.listening = false;
     this.shareLink = null;
     this.copyState = 'idle';
     this.needsTap = false;
@@ -119,6 +132,7 @@ export class SonoboxViewer extends LitElement {
       ${this.needsTap && this.state === 'live'
         ? html`<button id="play" type="button" @click=${this.onPlay}>${m.tapToPlay}</button>`
         : nothing}
+      ${this.renderSound()}
       ${this.canFullscreen()
         ? html`<button
             id="fullscreen"
@@ -142,6 +156,54 @@ export class SonoboxViewer extends LitElement {
         : nothing}
     `;
   }
+
+  /** The sound controls while live: tap to hear, mute again, or why there is none. */
+  private renderSound() {
+    if (this.state !== 'live') return nothing;
+    const m = this.messages;
+    if (this.audio === 'on' && !this.listening && !this.needsTap) {
+      return html`<button id="hear" type="button" @click=${this.onHear}>
+        <svg viewBox="0 0 24 24" width="32" height="32" aria-hidden="true" focusable="false">
+          <path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4z" />
+          <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12" />
+        </svg>
+        <span>${m.tapToHear}</span>
+      </button>`;
+    }
+    if (this.audio === 'on') {
+      return html`<button id="mute" type="button" aria-label=${m.muteSound} @click=${this.onMute}>
+        <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">
+          <path fill="currentColor" d="M4 9v6h4l5 4V5L8 9H4z" />
+          <path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M16 8.5a5 5 0 0 1 0 7" />
+        </svg>
+      </button>`;
+    }
+    if (this.audio === 'muted' || this.audio === 'none') {
+      return html`<p id="audio-note" class="audio-note" role="status">${this.audio === 'muted' ? m.soundMutedAtBox : m.noSound}</p>`;
+    }
+    return nothing;
+  }
+
+  /** Sound on, inside the parent's tap: the one moment every browser lets a page play sound. */
+  private readonly onHear = (): void => {
+    const video = this.video;
+    if (!video) return;
+    video.muted = false;
+    video.volume = 1;
+    this.listening = true;
+    video.play().catch(() => {
+      // Refused after all: back to the muted picture and the button.
+      video.muted = true;
+      this.listening = false;
+      this.play();
+    });
+  };
+
+  private readonly onMute = (): void => {
+    const video = this.video;
+    if (video) video.muted = true;
+    this.listening = false;
+  };
 
   protected override firstUpdated(): void {
     const video = this.video;

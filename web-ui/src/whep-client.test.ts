@@ -11,6 +11,10 @@ const RESUME_2 = 'R3sum3-s3cr3t_second-one';
 const FP_HEX = '655d9ae79419f8d645e1ab6b45c938040ea718bd8d5fd84133797d4544f1b02d';
 const FP_LINE = 'a=fingerprint:sha-256 65:5D:9A:E7:94:19:F8:D6:45:E1:AB:6B:45:C9:38:04:0E:A7:18:BD:8D:5F:D8:41:33:79:7D:45:44:F1:B0:2D';
 const ANSWER = ['v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=0 0', 'm=video 9 UDP/TLS/RTP/SAVPF 108', FP_LINE, 'a=sendonly', ''].join('\r\n');
+/** A box with sound: the audio section answered sendonly (werift-viewer-factory.ts). */
+const ANSWER_AV = `${ANSWER}m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\na=sendonly\r\na=msid:sonobox a1\r\n`;
+const OPUS: CodecLike = { mimeType: 'audio/opus', clockRate: 48000, sdpFmtpLine: 'minptime=10;useinbandfec=1' };
+const AUDIO_CAPS: CodecLike[] = [OPUS, { mimeType: 'audio/PCMU', clockRate: 8000 }, { mimeType: 'audio/CN', clockRate: 8000 }];
 const H264_CB = 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f';
 const CAPS: CodecLike[] = [
   { mimeType: 'video/VP8', clockRate: 90000 },
@@ -24,13 +28,16 @@ class FakePeer implements PeerLike {
   connectionState = 'new';
   localDescription: { sdp: string } | null = null;
   codecPreferences: CodecLike[] | null = null;
+  audioPreferences: CodecLike[] | null = null;
+  kinds: string[] = [];
   remoteSdp: string | null = null;
   closed = false;
   private readonly listeners = new Map<string, Array<(event: never) => void>>();
   constructor(private readonly gatherMs: number | null) {}
 
-  addTransceiver(): { setCodecPreferences: (codecs: CodecLike[]) => void } {
-    return { setCodecPreferences: (codecs) => (this.codecPreferences = codecs) };
+  addTransceiver(kind: 'video' | 'audio'): { setCodecPreferences: (codecs: CodecLike[]) => void } {
+    this.kinds.push(kind);
+    return { setCodecPreferences: (codecs) => (kind === 'video' ? (this.codecPreferences = codecs) : (this.audioPreferences = codecs)) };
   }
   async createOffer(): Promise<{ type: 'offer'; sdp: string }> {
     return { type: 'offer', sdp: 'v=0\r\n(offer without candidates)\r\n' };
@@ -109,12 +116,13 @@ function harness(opts: { link?: Partial<LinkSecret>; script: Array<ResponseLike 
       return peer;
     },
     videoCapabilities: () => ({ codecs: opts.caps ?? CAPS }),
+    audioCapabilities: () => ({ codecs: AUDIO_CAPS }),
     createEventSource: (url) => {
       const source = new FakeEvents(url);
       sources.push(source);
       return source;
     },
-    createStream: (track) => ({ wrapped: track }),
+    createStream: (tracks) => ({ wrapped: tracks.join('+') }),
     timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as number) },
     random: () => 0.5,
     now: () => Date.parse('2025-01-01T00:00:00Z'),
@@ -176,7 +184,7 @@ describe('WhepClient: first connection', () => {
     h.client.frameDecoded({ wrapped: 'T1' }); // another stream's frame (a stale one) changes nothing
     expect(h.client.snapshot.phase).toBe('connecting');
     h.client.frameDecoded(h.client.snapshot.stream);
-    expect(h.client.snapshot).toEqual({ phase: 'live', reason: null, stream: { wrapped: 'T1' } });
+    expect(h.client.snapshot).toEqual({ phase: 'live', reason: null, stream: { wrapped: 'T1' }, audio: 'none' });
   });
 
   it('sends what it has when ICE gathering does not finish within 2 s', async () => {
@@ -501,5 +509,72 @@ describe('enableHeaderExtensions', () => {
     { name: 'other stopped extensions stay stopped', list: [{ uri: T, direction: 'stopped' }], want: [{ uri: T, direction: 'stopped' }] },
   ])('$name', ({ list, want }) => {
     expect(enableHeaderExtensions(list)).toEqual(want);
+  });
+});
+
+describe('WhepClient: the sound', () => {
+  const createdAv = (id: string): ResponseLike => response(201, { Location: `/whep/${id}`, 'X-Sonobox-Resume': RESUME }, ANSWER_AV);
+
+  it('offers video first, then audio recvonly pinned to Opus alone', async () => {
+    const h = harness({ script: [createdAv('abc')] });
+    h.client.start();
+    await run(100);
+    expect(h.lastPeer().kinds).toEqual(['video', 'audio']);
+    expect(h.lastPeer().audioPreferences).toEqual([OPUS]);
+    expect(h.lastPeer().codecPreferences?.map((c) => c.sdpFmtpLine)).toEqual([H264_CB]);
+  });
+
+  it.each([
+    ['an answer with audio sendonly', ANSWER_AV, 'on'],
+    ['an answer with audio inactive', ANSWER.replace(/$/, 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=inactive\r\n'), 'none'],
+    ['an answer without audio', ANSWER, 'none'],
+  ])('%s: the sound is %s, before any event', async (_n, answer, audio) => {
+    const h = harness({ script: [response(201, { Location: '/whep/abc', 'X-Sonobox-Resume': RESUME }, answer)] });
+    expect(h.client.snapshot.audio).toBe('unknown');
+    h.client.start();
+    await run(100);
+    expect(h.client.snapshot.audio).toBe(audio);
+  });
+
+  it('follows the box\'s event stream: muted at the box, back on, gone; a malformed event changes nothing', async () => {
+    const h = harness({ script: [createdAv('abc')] });
+    const seen: string[] = [];
+    h.client.subscribe((s) => seen.at(-1) !== s.audio && seen.push(s.audio));
+    h.client.start();
+    await run(100);
+    play(h);
+    const events = h.sources[0]!;
+    events.send('{"state":"live","audio":"on"}');
+    events.send('{"state":"live","audio":"muted"}');
+    events.send('{"state":"live","audio":"muted"}');
+    events.send('{"state":"live","audio":"silly"}');
+    events.send('not json');
+    expect(h.client.snapshot.audio).toBe('muted');
+    events.send('{"state":"live","audio":"on"}');
+    events.send('{"state":"live","audio":"none"}');
+    expect(seen).toEqual(['on', 'muted', 'on', 'none']);
+    expect(h.client.snapshot.phase).toBe('live');
+  });
+
+  it('tracks that come without a stream (no a=msid) end up in one MediaStream', async () => {
+    const h = harness({ script: [createdAv('abc')] });
+    h.client.start();
+    await run(100);
+    h.lastPeer().emit('track', { track: 'V', streams: [] } satisfies TrackEventLike);
+    h.lastPeer().emit('track', { track: 'A', streams: [] } satisfies TrackEventLike);
+    expect(h.client.snapshot.stream).toEqual({ wrapped: 'V+A' });
+    h.lastPeer().setIce('connected');
+    h.client.frameDecoded(h.client.snapshot.stream);
+    expect(h.client.snapshot.phase).toBe('live');
+  });
+
+  it('both tracks in the box\'s stream: the stream is the one they share', async () => {
+    const h = harness({ script: [createdAv('abc')] });
+    h.client.start();
+    await run(100);
+    const stream = { id: 'sonobox' };
+    h.lastPeer().emit('track', { track: 'V', streams: [stream] } satisfies TrackEventLike);
+    h.lastPeer().emit('track', { track: 'A', streams: [stream] } satisfies TrackEventLike);
+    expect(h.client.snapshot.stream).toBe(stream);
   });
 });

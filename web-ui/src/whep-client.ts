@@ -1,6 +1,6 @@
 /**
- * WhepClient receives the box's video over WHEP (RFC 9725): one recvonly H.264
- * transceiver, a non-trickle offer POSTed with `Authorization: Bearer <secret>`, the
+ * WhepClient receives the box's video and sound over WHEP (RFC 9725): recvonly H.264 and
+ * Opus transceivers (one MediaStream: the box lip-syncs them), a non-trickle offer POSTed with `Authorization: Bearer <secret>`, the
  * answer applied, then Server-Sent Events on `<resource>/events` to learn when the
  * sonographer ends the session. After a network blip it re-offers with the resume
  * secret the box handed back (`X-Sonobox-Resume`).
@@ -10,6 +10,7 @@
  * offer's steps are in whep-negotiation.ts, the media timer in media-watchdog.ts. Secrets
  * only ever travel in the Authorization header, never in a URL.
  */
+import { audioInAnswer, prepareAudioTransceiver, readBoxEvent, type BoxAudio } from './box-audio.js';
 import type { LinkSecret } from './link-fragment.js';
 import type { CodecLike } from './h264-codecs.js';
 import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MediaWatchdog, stallReason } from './media-watchdog.js';
@@ -27,9 +28,11 @@ export interface WhepClientOptions {
   createPeerConnection: () => PeerLike;
   /** RTCRtpReceiver.getCapabilities('video'), or null where unavailable. */
   videoCapabilities: () => { readonly codecs: readonly CodecLike[] } | null;
+  /** RTCRtpReceiver.getCapabilities('audio'), or null where unavailable. */
+  audioCapabilities?: () => { readonly codecs: readonly CodecLike[] } | null;
   createEventSource: (url: string) => EventSourceLike;
-  /** Wraps a lone track (answer without a=msid) into a MediaStream. */
-  createStream: (track: unknown) => unknown;
+  /** Wraps lone tracks (an answer without a=msid) into one MediaStream. */
+  createStream: (tracks: readonly unknown[]) => unknown;
   timers: Timers;
   /** [0, 1) for back-off jitter; default Math.random. */
   random?: () => number;
@@ -42,6 +45,8 @@ export interface ViewerSnapshot {
   readonly phase: ViewerPhase;
   readonly reason: ErrorReason | null;
   readonly stream: unknown;
+  /** The box's sound (box-audio.ts): on, muted at the box, none, or not known yet. */
+  readonly audio: BoxAudio;
 }
 
 type AttemptOutcome = { readonly kind: 'done' } | { readonly kind: 'retry'; readonly delayMs: number | null };
@@ -51,6 +56,9 @@ export class WhepClient {
   private phase: ViewerPhase = ViewerPhase.connecting;
   private reason: ErrorReason | null = null;
   private stream: unknown = null;
+  private audio: BoxAudio = 'unknown';
+  /** Tracks of the current peer connection that came without a stream. */
+  private loneTracks: unknown[] = [];
   private readonly listeners = new Set<(snapshot: ViewerSnapshot) => void>();
 
   private resumeSecret: string | null = null;
@@ -71,10 +79,10 @@ export class WhepClient {
   }
 
   get snapshot(): ViewerSnapshot {
-    return { phase: this.phase, reason: this.reason, stream: this.stream };
+    return { phase: this.phase, reason: this.reason, stream: this.stream, audio: this.audio };
   }
 
-  /** Calls `listener` on every change of phase, reason or stream; returns an unsubscribe. */
+  /** Calls `listener` on every change of phase, reason, stream or sound; returns an unsubscribe. */
   subscribe(listener: (snapshot: ViewerSnapshot) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -165,6 +173,8 @@ export class WhepClient {
       this.fail(ErrorReason.unsupported);
       return DONE;
     }
+    // The heartbeat: Opus, in the same bundle; the box answers it sendonly when it has sound.
+    prepareAudioTransceiver(pc.addTransceiver('audio', { direction: 'recvonly' }), this.opts.audioCapabilities?.() ?? null);
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     await gatheringComplete(pc, this.opts.timers);
@@ -221,6 +231,7 @@ export class WhepClient {
       return DONE;
     }
     if (gen !== this.generation) return DONE;
+    this.setAudio(audioInAnswer(answer));
     if (location) {
       this.resourceUrl = location;
       this.openEvents(`${location.replace(/\/+$/, '')}/events`);
@@ -253,7 +264,9 @@ export class WhepClient {
   private onTrack(pc: PeerLike, event: TrackEventLike): void {
     if (pc !== this.pc) return;
     preferLowLatency(event.receiver);
-    this.stream = event.streams[0] ?? this.opts.createStream(event.track);
+    const stream = event.streams[0];
+    if (stream === undefined) this.loneTracks.push(event.track);
+    this.stream = stream ?? this.opts.createStream(this.loneTracks);
     this.notify();
   }
 
@@ -298,13 +311,9 @@ export class WhepClient {
     const events = this.opts.createEventSource(url);
     this.events = events;
     events.addEventListener('message', (event) => {
-      if (events !== this.events || typeof event.data !== 'string') return;
-      let state: unknown;
-      try {
-        state = (JSON.parse(event.data) as { state?: unknown }).state;
-      } catch {
-        return;
-      }
+      if (events !== this.events) return;
+      const { state, audio } = readBoxEvent(event.data);
+      if (audio !== undefined) this.setAudio(audio);
       if (state === 'ended' && this.mediaHealthy()) this.dispatch({ type: 'session-ended' });
     });
   }
@@ -322,6 +331,12 @@ export class WhepClient {
     if (this.phase !== ViewerPhase.error) this.reason = null;
     if (isTerminal(this.phase) || this.phase === ViewerPhase.error) this.teardown();
     if (this.phase !== before || event.type === 'failed') this.notify();
+  }
+
+  private setAudio(audio: BoxAudio): void {
+    if (audio === this.audio) return;
+    this.audio = audio;
+    this.notify();
   }
 
   private notify(): void {
@@ -347,6 +362,7 @@ export class WhepClient {
     const pc = this.pc;
     this.pc = null;
     this.pictureSeen = false;
+    this.loneTracks = [];
     pc?.close();
   }
 

@@ -48,7 +48,7 @@ export interface PeerLike {
   readonly iceConnectionState: string;
   readonly connectionState?: string | undefined;
   readonly localDescription: { readonly sdp: string } | null;
-  addTransceiver(kind: 'video', init: { direction: 'recvonly' }): TransceiverLike;
+  addTransceiver(kind: 'video' | 'audio', init: { direction: 'recvonly' }): TransceiverLike;
   createOffer(): Promise<{ type: 'offer'; sdp?: string | undefined }>;
   setLocalDescription(description: { type: 'offer'; sdp?: string | undefined }): Promise<void>;
   setRemoteDescription(description: { type: 'answer'; sdp: string }): Promise<void>;

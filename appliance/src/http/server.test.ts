@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import type { AudioShare } from '../audio/audio-share.js';
 import { connect, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -47,7 +48,7 @@ const boxPictures = {
   maskPreview: async () => ({ png: screenPng, preset: 'test-banner', set: '1280x720' }),
 };
 
-function rig(opts: { maxViewers?: number; limits?: Partial<WhepLimits>; webUiDir?: string; box?: Pick<ServerDeps, 'cartScreen' | 'maskPreview'> } = {}): Rig {
+function rig(opts: { maxViewers?: number; limits?: Partial<WhepLimits>; webUiDir?: string; box?: Pick<ServerDeps, 'cartScreen' | 'maskPreview'>; audio?: ServerDeps['audio'] } = {}): Rig {
   const clock = new FakeClock();
   const lines: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(s) } });
@@ -62,6 +63,7 @@ function rig(opts: { maxViewers?: number; limits?: Partial<WhepLimits>; webUiDir
     logger,
     limits: { perAddressPerMinute: 1_000_000, globalPerMinute: 1_000_000, ...opts.limits },
     ...(opts.box ?? boxPictures),
+    ...(opts.audio ? { audio: opts.audio } : {}),
   });
   const r = { app, sessions, viewers, clock, lines };
   rigs.push(r);
@@ -360,6 +362,44 @@ describe('DELETE /whep/:id and the event stream', () => {
     await done;
     expect(chunks.join('')).toBe('data: {"state":"live"}\n\ndata: {"state":"ended"}\n\n');
     expect(r.viewers.made.every((v) => v.state === 'closed')).toBe(true);
+  });
+
+  it('with sound, every live event says what the sound is, again on each change; nothing after ended', async () => {
+    const listeners = new Set<(s: AudioShare) => void>();
+    const audio = {
+      share: 'on' as AudioShare,
+      onShareChange: (l: (s: AudioShare) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    };
+    const set = (share: AudioShare): void => {
+      audio.share = share;
+      for (const l of listeners) l(share);
+    };
+    const r = rig({ audio });
+    const one = await postWhep(r.app, issue(r.sessions));
+    const sse = await r.app.inject({ method: 'GET', url: `${one.headers.location as string}/events`, payloadAsStream: true });
+    let text = '';
+    const ended = new Promise<void>((resolve) => {
+      const stream = sse.stream();
+      stream.on('data', (c: Buffer) => (text += c.toString()));
+      stream.on('end', resolve);
+    });
+    await new Promise((res) => setImmediate(res));
+    set('muted');
+    set('on');
+    await new Promise((res) => setImmediate(res));
+    await r.sessions.end('sonographer ended the session');
+    await ended;
+    expect(listeners.size).toBe(0); // the stream let go of the sound when it closed
+    set('none');
+    expect(text).toBe([
+      'data: {"state":"live","audio":"on"}\n\n',
+      'data: {"state":"live","audio":"muted"}\n\n',
+      'data: {"state":"live","audio":"on"}\n\n',
+      'data: {"state":"ended"}\n\n',
+    ].join(''));
   });
 
   it('closing the server ends open event streams instead of hanging', async () => {

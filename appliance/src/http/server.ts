@@ -19,11 +19,13 @@ import type { SessionManager } from '../sessions/session-manager.js';
 import type { ViewerFactory } from '../webrtc/viewer-connection.js';
 import { boxOnlyRoutes, type BoxOnlyDeps } from './box-only-routes.js';
 import { HttpError, sendError, type ErrorCode } from './error-table.js';
-import { SDP_BODY_LIMIT, whepRoutes, type WhepLimits } from './whep-routes.js';
+import { SDP_BODY_LIMIT, whepRoutes, type AudioShareSource, type WhepLimits } from './whep-routes.js';
 
 export interface ServerDeps extends Pick<BoxOnlyDeps, 'cartScreen' | 'maskPreview'> {
   readonly sessions: SessionManager;
   readonly viewers: ViewerFactory;
+  /** The sound, for the viewers' event streams (pipeline/audio-pipeline.ts). */
+  readonly audio?: AudioShareSource;
   /** Source, encoder and anything else for GET /api/status; must hold no secret. */
   readonly status: () => object;
   /** Absolute path of web-ui/dist (index.html, assets/). */
@@ -147,7 +149,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   app.setNotFoundHandler((_req, reply) => sendError(reply, 'not-found'));
 
   app.register(fastifyRateLimit, { global: false });
-  app.register(async (scope) => whepRoutes(scope, { sessions: deps.sessions, viewers: deps.viewers, limits }));
+  app.register(async (scope) => whepRoutes(scope, { sessions: deps.sessions, viewers: deps.viewers, limits, ...(deps.audio ? { audio: deps.audio } : {}) }));
   app.register(async (scope) => boxOnlyRoutes(scope, deps));
   app.get('/api/status', async (_req, reply) => reply.send({ ...deps.status(), session: deps.sessions.snapshot() }));
   app.register(async (scope) => pageRoutes(scope, deps.webUiDir));

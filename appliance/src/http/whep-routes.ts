@@ -6,8 +6,11 @@
  *                                X-Sonobox-Resume: <resume secret>
  *   DELETE /whep/:id           → 200; the viewer leaves and its link is revoked
  *   PATCH  /whep/:id           → 405; no trickle ICE (the answer carries every candidate)
- *   GET    /whep/:id/events    → text/event-stream: {"state":"live"} at once, {"state":"ended"}
- *                                when the link can no longer show video, then the stream closes
+ *   GET    /whep/:id/events    → text/event-stream: {"state":"live","audio":"on"} at once (audio:
+ *                                on, muted or none, audio/audio-share.ts), the same again with
+ *                                the new audio on each change (the sonographer mutes at the
+ *                                box), {"state":"ended"} when the link can no longer show
+ *                                video, then the stream closes
  *
  * POST order (cheap checks before any peer connection exists): rate limits → content type
  * (415) → declared length (413) → credential, not consumed (403) → answer (400 if the offer
@@ -20,6 +23,7 @@ import type {} from '@fastify/rate-limit'; // app.createRateLimit's type
 import type { SessionManager } from '../sessions/session-manager.js';
 import { bearerCredential } from '../sessions/link-token.js';
 import { OfferRejected, type PendingViewer, type ViewerFactory } from '../webrtc/viewer-connection.js';
+import type { AudioShare } from '../audio/audio-share.js';
 import { HttpError } from './error-table.js';
 
 /** The largest offer accepted. Browser offers are 2–10 KiB. */
@@ -34,10 +38,18 @@ export interface WhepLimits {
   readonly sseHeartbeatMs: number;
 }
 
+/** What the event stream says about the sound (pipeline/audio-pipeline.ts). */
+export interface AudioShareSource {
+  readonly share: AudioShare;
+  onShareChange(listener: (share: AudioShare) => void): () => void;
+}
+
 export interface WhepDeps {
   readonly sessions: SessionManager;
   readonly viewers: ViewerFactory;
   readonly limits: WhepLimits;
+  /** The sound viewers are told about; without it the events carry no `audio`. */
+  readonly audio?: AudioShareSource;
 }
 
 /** True for `application/sdp`, any case, with or without parameters (RFC 9110 §8.3.1). */
@@ -47,7 +59,7 @@ export function isSdpContentType(header: string | undefined): boolean {
 
 /** Registers the WHEP routes; needs @fastify/rate-limit registered on an ancestor. */
 export async function whepRoutes(app: FastifyInstance, deps: WhepDeps): Promise<void> {
-  const { sessions, viewers, limits } = deps;
+  const { sessions, viewers, limits, audio } = deps;
   const perAddress = app.createRateLimit({ max: limits.perAddressPerMinute, timeWindow: 60_000 });
   const everyone = app.createRateLimit({ max: limits.globalPerMinute, timeWindow: 60_000, keyGenerator: () => 'whep:everyone' });
 
@@ -124,15 +136,19 @@ export async function whepRoutes(app: FastifyInstance, deps: WhepDeps): Promise<
   function sendEvents(viewerId: string, reply: FastifyReply): FastifyReply {
     const stream = new PassThrough();
     const event = (state: 'live' | 'ended'): void => {
-      stream.write(`data: ${JSON.stringify({ state })}\n\n`);
+      // While live, every event also says what the sound is; the page maps it to one flag.
+      const data = state === 'live' && audio ? { state, audio: audio.share } : { state };
+      stream.write(`data: ${JSON.stringify(data)}\n\n`);
     };
     let unwatch: (() => void) | null = null;
+    let unwatchAudio: (() => void) | undefined;
     const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), limits.sseHeartbeatMs);
     heartbeat.unref();
     const finish = (): void => {
       openStreams.delete(endNow);
       clearInterval(heartbeat);
       unwatch?.();
+      unwatchAudio?.();
       if (!stream.writableEnded) stream.end();
     };
     const endNow = (): void => {
@@ -147,6 +163,7 @@ export async function whepRoutes(app: FastifyInstance, deps: WhepDeps): Promise<
       endNow();
     } else {
       event('live');
+      unwatchAudio = audio?.onShareChange(() => event('live'));
       openStreams.add(endNow);
       reply.raw.once('close', finish);
     }
