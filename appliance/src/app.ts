@@ -119,7 +119,10 @@ export function buildApp(deps: AppDeps): App {
     log: tag('cart'),
     wifi: network.wifi,
     configProblem: deps.configProblem,
+    onMuteGesture: () => audio.setMuted(!audio.isMuted),
   });
+  cart.setSound(audio.share);
+  audio.onShareChange((share) => cart.setSound(share));
 
   const pipeline = new VideoPipeline({
     source,

@@ -1,3 +1,4 @@
+import type { AudioShare } from '../audio/audio-share.js';
 import type { SourceCondition } from '../media/source-condition.js';
 import type { ButtonAction } from './button.js';
 import type { CartEffect, CartEvent, CartLimits, CartState } from './cart-lifecycle.js';
@@ -27,6 +28,8 @@ export interface CartControllerOptions {
   readonly configProblem?: string;
   /** Hotspot mode: show the WIFI: code before the link until the phone has joined. */
   readonly wifi?: WifiJoin;
+  /** The button's two quick presses: mute or unmute the sound for everyone (AudioPipeline). */
+  readonly onMuteGesture?: () => void;
 }
 
 /**
@@ -37,6 +40,7 @@ export interface CartControllerOptions {
 export class CartController {
   #state: CartState = idleCart;
   #condition: SourceCondition = 'no-signal';
+  #sound: AudioShare = 'none';
   #shown = '';
   #ticker: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -75,7 +79,18 @@ export class CartController {
 
   /** A button action, from the Button or from elsewhere (dev tools). */
   press(action: ButtonAction): void {
+    if (action === 'mute') {
+      this.#opts.log?.info('Cart: two quick presses (mute or unmute the sound)');
+      this.#opts.onMuteGesture?.();
+      return;
+    }
     this.dispatch({ type: action === 'share' ? 'short-press' : 'long-press' });
+  }
+
+  /** Feed this from the AudioPipeline: the watching screen says whether sound is shared or muted. */
+  setSound(share: AudioShare): void {
+    this.#sound = share;
+    this.#render();
   }
 
   /** Feed this from the capture pipeline's FrameSink.onCondition. */
@@ -116,7 +131,9 @@ export class CartController {
 
   #render(): void {
     const wifi = this.#opts.wifi;
-    const screen = withWifiJoin(screenFor(this.#state, this.#condition, this.#now(), this.#opts.configProblem), this.#state, wifi?.current(), wifi?.stations() ?? 0);
+    const shown = screenFor(this.#state, this.#condition, this.#now(), this.#opts.configProblem);
+    const withSound = shown.screen === 'watching' && this.#sound !== 'none' ? { ...shown, sound: this.#sound } : shown;
+    const screen = withWifiJoin(withSound, this.#state, wifi?.current(), wifi?.stations() ?? 0);
     // Compare what would be drawn (elapsed time at second resolution) to skip identical frames.
     const key = JSON.stringify(screen.screen === 'watching' ? { ...screen, elapsedMs: Math.floor(screen.elapsedMs / 1000) } : screen);
     if (key === this.#shown) return;

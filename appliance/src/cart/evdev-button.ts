@@ -173,7 +173,7 @@ export class EvdevButton implements Button {
  * and `e` a long press. Ctrl-C still interrupts. Does nothing when stdin is not a TTY.
  */
 export class TerminalButton implements Button {
-  readonly description = 'terminal keys (space: share, e: end)';
+  readonly description = 'terminal keys (space: share, e: end, m: mute the sound)';
   private listener: ((data: Buffer) => void) | undefined;
 
   constructor(private readonly input: NodeJS.ReadStream = process.stdin) {}
@@ -186,6 +186,7 @@ export class TerminalButton implements Button {
       for (const ch of data.toString('utf8')) {
         if (ch === ' ' || ch === '\r') onAction('share');
         else if (ch === 'e' || ch === 'E') onAction('end');
+        else if (ch === 'm' || ch === 'M') onAction('mute');
         else if (ch === '\u0003') process.kill(process.pid, 'SIGINT');
       }
     };

@@ -19,6 +19,10 @@ export interface Messages {
   elapsed: string;
   anotherLink: string;
   holdToEnd: string;
+  /** The sound is reaching the viewers; the gesture that mutes it for everyone. */
+  soundShared: string;
+  /** The sonographer muted it; the same gesture shares it again. */
+  soundMuted: string;
   noSignalTitle: string;
   checkHdmi: string;
   endedTitle: string;
@@ -43,6 +47,8 @@ const en: Messages = {
   elapsed: 'Time',
   anotherLink: 'Press for another link',
   holdToEnd: 'Hold 2 s to end',
+  soundShared: 'Sound shared · press twice to mute',
+  soundMuted: 'Sound muted · press twice to share it',
   noSignalTitle: 'No picture from the scanner',
   checkHdmi: 'Check the HDMI cable',
   endedTitle: 'Session ended',
@@ -71,6 +77,8 @@ const fr: Messages = {
   elapsed: 'Durée',
   anotherLink: 'Appuyez pour un autre lien',
   holdToEnd: 'Maintenez 2\u00a0s pour terminer',
+  soundShared: 'Son partagé · appuyez deux fois pour le couper',
+  soundMuted: 'Son coupé · appuyez deux fois pour le partager',
   noSignalTitle: "Aucune image de l'échographe",
   checkHdmi: 'Vérifiez le câble HDMI',
   endedTitle: 'Séance terminée',

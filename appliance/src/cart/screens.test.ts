@@ -30,6 +30,8 @@ const states: Record<string, ScreenState> = {
   'join-wifi': { screen: 'join-wifi', wifiQr: 'WIFI:T:WPA;S:sonobox;P:abcdefghjkmnpqrstuvwxyz2;;', ssid: 'sonobox' },
   'sharing-second-link': { screen: 'sharing', link, code: 'M2D-9TZ', linkNumber: 2, maxViewers: 2 },
   watching: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000 },
+  'watching-sound': { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000, sound: 'on' },
+  'watching-muted': { screen: 'watching', viewers: 2, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000, sound: 'muted' },
   'no-signal': { screen: 'no-signal', sessionActive: true },
   ended: { screen: 'ended', reason: 'no-viewer' },
   error: { screen: 'error', problem: 'no-device', sessionActive: false },

@@ -21,7 +21,8 @@ export type ScreenState =
   | { readonly screen: 'sharing'; readonly link: string; readonly code: string; readonly linkNumber: number; readonly maxViewers: number }
   /** Hotspot mode, before the link: a WIFI: QR code (it carries the passphrase) and the network name. */
   | { readonly screen: 'join-wifi'; readonly wifiQr: string; readonly ssid: string }
-  | { readonly screen: 'watching'; readonly viewers: number; readonly maxViewers: number; readonly elapsedMs: number }
+  /** `sound`: what the viewers hear (absent: this box sends none, so nothing is said). */
+  | { readonly screen: 'watching'; readonly viewers: number; readonly maxViewers: number; readonly elapsedMs: number; readonly sound?: 'on' | 'muted' }
   | { readonly screen: 'no-signal'; readonly sessionActive: boolean }
   | { readonly screen: 'ended'; readonly reason: EndReason }
   /** `detail`: for 'config', the sentence naming the setting and what to write (English). */
@@ -124,7 +125,8 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
       text(t.viewers(state.viewers), who, colors.white, headline);
       text(formatElapsed(state.elapsedMs), time, colors.ok, { bold: true, maxCellHeight: Math.floor(H / 3) });
       const more = state.viewers < state.maxViewers ? `${t.anotherLink}\n` : '';
-      text(more + t.holdToEnd, hint, colors.muted, line);
+      const sound = state.sound === undefined ? '' : `${state.sound === 'on' ? t.soundShared : t.soundMuted}\n`;
+      text(sound + more + t.holdToEnd, hint, colors.muted, line);
       break;
     }
     case 'no-signal': {

@@ -119,6 +119,8 @@ export interface CartConfig {
   maxSessionMs: number;
   noViewerMs: number;
   longPressMs: number;
+  /** Two presses this close are the mute gesture; 0: none (button.ts). */
+  doublePressMs: number;
   debounceMs: number;
 }
 

@@ -264,6 +264,7 @@ export const settings: readonly Setting[] = [
   }),
   field('cart.buttonKeyCode', { kind: evdevKey, default: keyCodes.KEY_ENTER, help: 'key that shares (hold it 2 s to end the session)', file: { key: 'button.key' } }),
   field('cart.longPressMs', { kind: wholeNumber(300, 10_000), default: defaultPressTiming.longPressMs, help: 'a press held this long ends the session' }),
+  field('cart.doublePressMs', { kind: wholeNumber(0, 1000), default: defaultPressTiming.doublePressMs, help: 'two presses this close mute or unmute the sound for everyone (a single press waits this long before sharing); 0 turns the gesture off' }),
   field('cart.debounceMs', { kind: wholeNumber(0, 500), default: defaultPressTiming.debounceMs, help: 'contact bounce ignored after a press or release' }),
   field('mask.preset', {
     kind: maskPreset,

@@ -126,7 +126,7 @@ export function pickButton(c: Config['cart'], log: Pick<Logger, 'info' | 'warn'>
   if (c.button === 'terminal') return { device: new TerminalButton(), reason: 'terminal keys chosen in the configuration' };
   if (c.button === 'auto' && !existsSync(defaultButtonDevice)) return { device: new TerminalButton(), reason: `no ${defaultButtonDevice}: space shares, e ends, in the terminal` };
   const path = c.button === 'auto' ? defaultButtonDevice : c.button;
-  const timing = { debounceMs: c.debounceMs, longPressMs: c.longPressMs };
+  const timing = { debounceMs: c.debounceMs, longPressMs: c.longPressMs, doublePressMs: c.doublePressMs };
   return { device: new EvdevButton({ path, keyCode: c.buttonKeyCode, timing, log }), reason: c.button === 'auto' ? `udev's stable name ${defaultButtonDevice}` : 'button device chosen in the configuration' };
 }
 
