@@ -12,8 +12,14 @@
  * decoding, so the 2-core machine is not saturated by rendering. Runs are interleaved
  * (1, 4, 8, 1, 4, 8, …) and medians reported.
  *
+ * The sound: the box sends the test pattern's heartbeat (Opus) to every viewer; in the same
+ * window Chromium's page times each tone burst against the marker frame of the same burst
+ * (av-offset.ts): the A/V offset and the sound's own glass-to-glass. `--audio none` runs the
+ * box without sound, for its CPU and RSS with audio off.
+ *
  * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8] [--dev] [--no-firefox]
  *        [--jitter-buffer-target off]  (the page leaves the engines' own jitter buffer: the A/B)
+ *        [--audio none]
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -25,6 +31,7 @@ import { launchChromium } from '../test/support/chromium.js';
 import { haveFirefox, launchFirefox } from '../test/support/firefox.js';
 import { tokenFromLink } from '../test/support/link.js';
 import { evaluatorOf, openViewer, samplePresentedFrames, waitForPageState, waitForState, type PresentedFrame } from '../test/support/viewer-page.js';
+import { avBursts, sampleToneOnsets } from './av-offset.js';
 import { PacketReceiver } from './packet-receiver.js';
 import { launcher, stageShippedApp } from './shipped-app.js';
 
@@ -47,6 +54,11 @@ interface RunResult {
   common: number;
   /** Frames Firefox presented in the window. */
   ffRendered: number;
+  /** Chromium, per heartbeat burst: audio − video (ms, + = sound late), and the sound's glass-to-glass. */
+  avMedianMs: number;
+  avP95AbsMs: number;
+  audioMedianMs: number;
+  bursts: number;
 }
 
 const args = process.argv.slice(2);
@@ -62,6 +74,9 @@ const devForm = args.includes('--dev');
 const withFirefox = !args.includes('--no-firefox') && haveFirefox;
 /** --jitter-buffer-target off: hide the attribute from the page, so it keeps each engine's buffer. */
 const jitterTargetOff = opt('jitter-buffer-target', 'on') === 'off';
+/** --audio none: the box sends no sound (CPU and RSS with audio off; no A/V columns). */
+const audioDevice = opt('audio', 'auto');
+const FPS = 30;
 const hideJitterBufferTarget = (): void => {
   delete (RTCRtpReceiver.prototype as unknown as { jitterBufferTarget?: unknown }).jitterBufferTarget;
 };
@@ -106,7 +121,7 @@ const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b),
 async function startBox(port: number, shippedApp: string | undefined): Promise<ChildProcess> {
   const boxArgs = ['--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
     '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts) + 1),
-    '--no-session', '--display', 'png', '--button', 'terminal'];
+    '--no-session', '--display', 'png', '--button', 'terminal', '--audio', audioDevice];
   const env = { ...process.env, SONOBOX_LOG_LEVEL: 'warn' };
   const box = shippedApp
     ? spawn(launcher, boxArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, SONOBOX_APP_DIR: shippedApp } })
@@ -166,11 +181,13 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, rssMb(boxPid))), 250);
   // Both browsers sample over the same seconds; latencies are compared on the frames both
   // presented (same seq), so the two columns are the same frames through two engines.
-  const [chromiumFrames, firefoxFrames] = await Promise.all([
+  const [chromiumFrames, firefoxFrames, onsets] = await Promise.all([
     // The same wall-clock window for both; what each presents in it is the measurement.
-    samplePresentedFrames(page, stampReaderSource, seconds * 30, seconds * 1000 + 500, true),
-    ffPage ? samplePresentedFrames(ffPage, stampReaderSource, seconds * 30, seconds * 1000 + 500, true) : Promise.resolve([] as PresentedFrame[]),
+    samplePresentedFrames(page, stampReaderSource, seconds * FPS, seconds * 1000 + 500, true),
+    ffPage ? samplePresentedFrames(ffPage, stampReaderSource, seconds * FPS, seconds * 1000 + 500, true) : Promise.resolve([] as PresentedFrame[]),
+    audioDevice === 'none' ? Promise.resolve([] as number[]) : sampleToneOnsets(page, seconds * 1000),
   ]).finally(() => clearInterval(rssTimer));
+  const bursts = avBursts(chromiumFrames, onsets, FPS);
   const ffBySeq = new Map(firefoxFrames.map((f) => [f.seq, f]));
   const common = ffPage ? chromiumFrames.filter((f) => ffBySeq.has(f.seq)) : chromiumFrames;
   const frames = chromiumFrames;
@@ -195,6 +212,10 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
       rssMb: Math.max(peakRss, rssMb(boxPid)),
       receiverPackets: receivers.reduce((a, r) => a + r.packets, 0) - pkts0,
       mbps: ((sent1.bytesOut - sent0.bytesOut) * 8) / elapsedS / 1e6,
+      avMedianMs: bursts.length ? median(bursts.map((b) => b.offsetMs)) : NaN,
+      avP95AbsMs: bursts.length ? quantile(bursts.map((b) => Math.abs(b.offsetMs)).sort((a, b) => a - b), 0.95) : NaN,
+      audioMedianMs: bursts.length ? median(bursts.map((b) => b.audioMs)) : NaN,
+      bursts: bursts.length,
     };
   })();
   await Promise.all(receivers.map((r) => r.close()));
@@ -223,7 +244,7 @@ async function main(): Promise<void> {
       for (const n of viewerCounts) {
         const r = await run(base, box.pid!, browser, firefox, n);
         results.push(r);
-        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s)${firefox ? ' + Firefox' : ''}: Chromium median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, Firefox median ${r.ffMedianMs.toFixed(1)} ms, p95 ${r.ffP95Ms.toFixed(1)} ms over ${r.common} common frames, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s`);
+        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s)${firefox ? ' + Firefox' : ''}: Chromium median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, Firefox median ${r.ffMedianMs.toFixed(1)} ms, p95 ${r.ffP95Ms.toFixed(1)} ms over ${r.common} common frames, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s, A/V offset median ${r.avMedianMs.toFixed(1)} ms (|p95| ${r.avP95AbsMs.toFixed(1)} ms, sound ${r.audioMedianMs.toFixed(1)} ms) over ${r.bursts} bursts`);
       }
     }
   } finally {
@@ -236,17 +257,17 @@ async function main(): Promise<void> {
   const rows = viewerCounts.map((n) => {
     const rs = results.filter((r) => r.viewers === n);
     const m = (k: keyof RunResult): number => median(rs.map((r) => r[k] as number));
-    return { n, median: m('medianMs'), p95: m('p95Ms'), ffMedian: m('ffMedianMs'), ffP95: m('ffP95Ms'), common: m('common'), ffRendered: m('ffRendered'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb') };
+    return { n, median: m('medianMs'), p95: m('p95Ms'), ffMedian: m('ffMedianMs'), ffP95: m('ffP95Ms'), common: m('common'), ffRendered: m('ffRendered'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb'), av: m('avMedianMs'), avP95: m('avP95AbsMs'), audio: m('audioMedianMs'), bursts: m('bursts') };
   });
   const one = rows.find((r) => r.n === 1);
-  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}${firefox ? `, ${await firefox.version().catch(() => 'Firefox')} beside Chromium in every run` : ''}, jitterBufferTarget ${jitterTargetOff ? 'off' : '0'}\n`);
-  console.log('| viewers | Chromium median | p95 | Firefox median | p95 | common frames | frames rendered: Chromium / Firefox / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}${firefox ? `, ${await firefox.version().catch(() => 'Firefox')} beside Chromium in every run` : ''}, jitterBufferTarget ${jitterTargetOff ? 'off' : '0'}, sound ${audioDevice === 'none' ? 'off (--audio none)' : 'the heartbeat (Opus 48 kHz, 20 ms)'}\n`);
+  console.log('| viewers | Chromium median | p95 | Firefox median | p95 | common frames | frames rendered: Chromium / Firefox / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) | A/V offset median (+ = sound late) | \\|A/V\\| p95 | sound glass-to-glass | bursts |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '—');
   for (const r of rows) {
     const extra = one && r.n > 1 ? `${((r.box - one.box) / (r.n - 1)).toFixed(1)} %` : '—';
     const label = firefox ? `${r.n} + Firefox` : String(r.n);
-    console.log(`| ${label} | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.ffMedian)} | ${ms(r.ffP95)} | ${Number.isFinite(r.common) ? r.common : '—'} | ${r.rendered} / ${Number.isFinite(r.ffRendered) ? r.ffRendered : '—'} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB |`);
+    console.log(`| ${label} | ${ms(r.median)} | ${ms(r.p95)} | ${ms(r.ffMedian)} | ${ms(r.ffP95)} | ${Number.isFinite(r.common) ? r.common : '—'} | ${r.rendered} / ${Number.isFinite(r.ffRendered) ? r.ffRendered : '—'} / ${r.sent} | ${r.box.toFixed(1)} % | ${extra} | ${r.enc.toFixed(1)} % | ${r.rss.toFixed(0)} MB | ${ms(r.av)} | ${ms(r.avP95)} | ${ms(r.audio)} | ${r.bursts} |`);
   }
 }
 
