@@ -9,7 +9,7 @@ import type { RawFrame } from '../media/raw-frame.js';
 import type { Logger } from '../system/logger.js';
 import { applyMask, layoutBytes, layoutOfV4l2, maskPlanes } from './apply-mask.js';
 import { resolveRects, type MaskPreset, type PixelRect } from './mask-presets.js';
-import { copyToI420 } from './mask-preview.js';
+import { copyToI420 } from './copy-to-i420.js';
 
 export interface MaskFilterOptions {
   /** The active preset, or undefined for 'none' (frames pass unmasked). */
