@@ -79,7 +79,11 @@ const sh = (cmd: string): Promise<number | null> => new Promise((r) => spawn('sh
 describe.skipIf(skip)(titled('snd-aloop: tone in, Opus out; unplug and replug', skip), () => {
   it.each([440, 1000])('a %d Hz tone played into the loopback decodes to the same frequency within 2 percent; then silence is a state', async (hz) => {
     const { packets, conditions, log } = capture();
-    const player = play(hz, 4);
+    // The loopback carries silence until aplay writes, so the first packet says the capture
+    // runs. Starting the tone before that lost seconds of it to opus-pipe's start under TCG
+    // (CI: 1000 Hz, fewer than 2.5 s of loud packets from a 4 s tone).
+    await waitFor('the capture running', 30_000, () => packets.length > 0);
+    const player = play(hz, 5);
     await waitFor('2.5 s of loud packets', 30_000, () => packets.filter((x) => x.p.peak > 8000).length >= 125);
     const loud = packets.filter((x) => x.p.peak > 8000);
     const pcm = await decodeWithFfmpeg(loud.slice(0, 125).map((x) => x.p.payload));

@@ -67,11 +67,11 @@ describe.skipIf(why !== undefined)(why ? `Chromium with default mDNS — SKIPPED
     await page.context().close();
   });
 
-  it('a WHEP player\'s audio + video offer plays; the audio is answered, inactive', async () => {
+  it('a WHEP player\'s audio + video offer plays; the box answers the audio with its heartbeat (the player\'s side: recvonly)', async () => {
     const player = await device(s.phone);
     await player.goto(`${s.box.base}/v`);
     const result = await playWhepAudioVideo(evaluatorOf(player), tokenFromLink(await s.box.newLink()), 4_000);
-    expect(result).toMatchObject({ status: 201, audioDirection: 'inactive', width: 1280 });
+    expect(result).toMatchObject({ status: 201, audioDirection: 'recvonly', width: 1280 });
     expect(result.frames).toBeGreaterThan(20);
     await player.context().close();
   });

@@ -66,13 +66,13 @@ describe.skipIf(why !== undefined)(why ? `Firefox ESR with default ICE — SKIPP
     await second.browserContext().close();
   });
 
-  it('a WHEP player\'s audio + video offer (video bundle-only) plays; the audio is answered, inactive', async () => {
+  it('a WHEP player\'s audio + video offer (video bundle-only) plays; the box answers the audio with its heartbeat (the player\'s side: recvonly)', async () => {
     const token = tokenFromLink(await s.box.newLink());
     const player = await (await s.phone.createBrowserContext()).newPage();
     await player.goto(`${s.box.base}/v`); // same origin for fetch; no fragment, so the page itself does nothing
     const result = await playWhepAudioVideo(evaluatorOf(player), token, 5_000);
     expect(result.status).toBe(201);
-    expect(result.audioDirection).toBe('inactive');
+    expect(result.audioDirection).toBe('recvonly'); // the box answered sendonly: it has the heartbeat
     expect(result.frames).toBeGreaterThan(20);
     expect(result.width).toBe(1280);
     await player.browserContext().close();

@@ -47,9 +47,9 @@ describe.skipIf(why !== undefined)(why ? `non-browser WHEP viewers — SKIPPED: 
     expect(result.frames).toBeGreaterThan(30);
   });
 
-  it('aiortc takes the answer (audio: Opus, inactive, rtcp-mux) and decodes the video', async () => {
+  it('aiortc takes the answer (audio: Opus, the box sending, rtcp-mux) and decodes the video', async () => {
     const result = await view('aiortc-viewer.py');
-    expect(result).toMatchObject({ status: 201, error: null, audio: 'inactive', width: 1280, height: 720 });
+    expect(result).toMatchObject({ status: 201, error: null, audio: 'recvonly', width: 1280, height: 720 });
     expect(result.frames).toBeGreaterThan(30);
   });
 });
