@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import qrcode from 'qrcode';
 import { buildApp } from './app.js';
-import { ConfigError, cliUsage, parseCli } from './config/config.js';
+import { cliUsage, parseCli } from './config/cli.js';
+import { ConfigError } from './config/config-error.js';
 import { problemSummary, readConfigFile } from './config/config-file.js';
 import { pickHardware } from './hardware/pick-hardware.js';
 import { startSystemdIntegration } from './system/systemd.js';

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WITHHOLD_ALL } from '../mask/mask-presets.js';
 import { applyConfigToml, problemSummary, readConfigFile } from './config-file.js';
-import { defaultConfig, parseCli } from './config.js';
+import { parseCli } from './cli.js';
+import { defaultConfig } from './config.js';
 
 const template = readFileSync(new URL('../../../image-build/sonobox.toml', import.meta.url), 'utf8');
 

@@ -10,7 +10,6 @@ import { ConfigError } from './config-error.js';
 import { crossCheck, settings } from './settings.js';
 
 export { ConfigError } from './config-error.js';
-export { cliUsage, parseCli, type CliOptions } from './cli.js';
 
 export interface Config {
   /**

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyConfigToml } from './config-file.js';
-import { cliUsage, defaultConfig, parseCli, validateConfig } from './config.js';
+import { cliUsage, parseCli } from './cli.js';
+import { defaultConfig, validateConfig } from './config.js';
 import { settings, type Setting } from './settings.js';
 
 const srcDir = new URL('..', import.meta.url).pathname;

@@ -72,12 +72,13 @@ describe('resolveRects: fractions to even pixel edges, rounded outward', () => {
 
 describe('the mask slice of the configuration', () => {
   it('defaults to none (no masking) and --mask-preset sets it', async () => {
-    const { defaultConfig, parseCli } = await import('../config/config.js');
+    const { defaultConfig } = await import('../config/config.js');
+    const { parseCli } = await import('../config/cli.js');
     expect(defaultConfig.mask.preset).toBe('none');
     expect(parseCli(['--mask-preset', 'generic-top-banner']).config.mask.preset).toBe('generic-top-banner');
   });
   it('a malformed or unknown name is a ConfigError when the command line is read, listing the presets', async () => {
-    const { parseCli } = await import('../config/config.js');
+    const { parseCli } = await import('../config/cli.js');
     expect(() => parseCli(['--mask-preset', 'Acme X1'])).toThrow(/^--mask-preset "Acme X1" is not a known preset; choose one of: none, generic-top-banner/);
     expect(() => activePreset(parseCli(['--mask-preset', 'acme-x1']).config.mask.preset)).toThrow(ConfigError);
   });
