@@ -121,7 +121,8 @@ const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b),
 async function startBox(port: number, shippedApp: string | undefined): Promise<ChildProcess> {
   const boxArgs = ['--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
     '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts) + 1),
-    '--no-session', '--display', 'png', '--button', 'terminal', '--audio', audioDevice];
+    '--no-session', '--display', 'png', '--button', 'terminal', '--audio', audioDevice,
+    '--mask-preset', 'none']; // the stamp and the heartbeat marker sit in the top band the default mask blanks
   const env = { ...process.env, SONOBOX_LOG_LEVEL: 'warn' };
   const box = shippedApp
     ? spawn(launcher, boxArgs, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...env, SONOBOX_APP_DIR: shippedApp } })

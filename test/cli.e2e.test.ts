@@ -4,7 +4,7 @@
  * `--source <file>` (looped), --help and a clear error for a bad flag.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,8 +25,8 @@ afterEach(() => {
   running = undefined;
 });
 
-async function startBox(args: string[]): Promise<Box> {
-  const proc = spawn(process.execPath, [...main, ...common, ...args], { env: { ...process.env, SONOBOX_LOG_LEVEL: 'warn' } });
+async function startBox(args: string[], env: Record<string, string> = {}): Promise<Box> {
+  const proc = spawn(process.execPath, [...main, ...common, ...args], { env: { ...process.env, SONOBOX_LOG_LEVEL: 'warn', ...env } });
   let out = '';
   const box = await new Promise<Box>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`box did not print its link within 20 s; stdout so far:\n${out}`)), 20_000);
@@ -111,5 +111,36 @@ describe('npm start command line', () => {
     const bad = spawnSync(process.execPath, [...main, '--frobnicate'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown option "--frobnicate"; see --help');
+  });
+});
+
+describe('privacy settings never fall back to weaker ones (the real process)', () => {
+  /** The mask the box really runs with, as its loopback-only set-up picture names it. */
+  async function maskInUse(base: string): Promise<{ preset: string | null; set: string | null }> {
+    const end = Date.now() + 15_000;
+    for (;;) {
+      const res = await fetch(new URL('/api/mask-preview.png', base));
+      if (res.status === 200) return { preset: res.headers.get('x-mask-preset'), set: res.headers.get('x-mask-set') };
+      if (Date.now() > end) throw new Error(`mask preview never answered 200 (last ${res.status})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('a box given no mask setting masks the top banner (generic-top-banner), at 1280x720', async () => {
+    const box = await startBox(['--source', 'test-pattern']);
+    expect(await maskInUse(box.base)).toEqual({ preset: 'generic-top-banner', set: '1280x720' });
+  });
+
+  it('a settings file on a boot partition that is not mounted withholds every frame, even with "none" asked for nowhere', async () => {
+    const boot = mkdtempSync(join(tmpdir(), 'sonobox-boot-'));
+    try {
+      writeFileSync(join(boot, 'sonobox-boot-partition-not-mounted'), '');
+      const box = await startBox(['--source', 'test-pattern'], { SONOBOX_CONFIG: join(boot, 'sonobox.toml') });
+      const mask = await maskInUse(box.base);
+      expect(mask.preset).toBe('withhold-all');
+      expect(mask.set).toMatch(/withheld: the slate is sent/);
+    } finally {
+      rmSync(boot, { recursive: true, force: true });
+    }
   });
 });

@@ -19,7 +19,7 @@ import type { BoardProbe } from './encode/board-probe.js';
 import type { Hardware } from './hardware/pick-hardware.js';
 import { buildServer } from './http/server.js';
 import { MaskFilter } from './mask/mask-filter.js';
-import { activePreset } from './mask/mask-presets.js';
+import { activePreset, NO_MASK } from './mask/mask-presets.js';
 import { maskPreviewPicture } from './mask/mask-preview.js';
 import { streamProfileLevelId } from './encode/v4l2-m2m-encoder-controls.js';
 import { AudioPipeline } from './pipeline/audio-pipeline.js';
@@ -119,6 +119,7 @@ export function buildApp(deps: AppDeps): App {
     log: tag('cart'),
     wifi: network.wifi,
     configProblem: deps.configProblem,
+    maskOff: config.mask.preset === NO_MASK,
     onMuteGesture: () => audio.setMuted(!audio.isMuted),
   });
   cart.setSound(audio.share);

@@ -41,7 +41,7 @@ const icePorts = Array.from({ length: 8 }, (_, i) => 41_000 + (process.pid % 500
 // systemd/sonobox-launch): the ICE range and candidate, a picture size an emulated CPU can
 // encode in real time, and the test pattern (the VM has no capture dongle, and the unit's
 // --appliance makes source auto wait for one).
-const serviceArgs = ['--ice-ports', `${icePorts[0]}-${icePorts.at(-1)}`, '--ice-host', '127.0.0.1', '--size', '640x360', '--fps', '15', '--source', 'test-pattern'];
+const serviceArgs = ['--ice-ports', `${icePorts[0]}-${icePorts.at(-1)}`, '--ice-host', '127.0.0.1', '--size', '640x360', '--fps', '15', '--source', 'test-pattern', '--mask-preset', 'none']; // none: the host reads the stamp in the top band the image's default mask blanks
 
 async function sha256(path: string): Promise<string> {
   const h = createHash('sha256');

@@ -30,7 +30,7 @@ const hostPort = 19_000 + (process.pid % 1000);
 const netns = `sb-card-${process.pid}`;
 const icePorts = Array.from({ length: 8 }, (_, i) => 45_000 + (process.pid % 500) * 8 + i);
 // An emulated Cortex-A53 encodes far slower than a real one: a small picture at a low rate.
-const serviceArgs = ['--ice-ports', `${icePorts[0]}-${icePorts.at(-1)}`, '--ice-host', '127.0.0.1', '--size', '640x360', '--fps', '10', '--source', 'test-pattern'];
+const serviceArgs = ['--ice-ports', `${icePorts[0]}-${icePorts.at(-1)}`, '--ice-host', '127.0.0.1', '--size', '640x360', '--fps', '10', '--source', 'test-pattern', '--mask-preset', 'none']; // none: the host reads the stamp in the top band the image's default mask blanks
 /** Everything the card is made of (what build.sh and stage-app.sh read). */
 const cardInputs = ['image-build', 'systemd', 'udev', 'appliance', 'web-ui', 'package.json', 'package-lock.json'];
 

@@ -26,6 +26,8 @@ export interface CartControllerOptions {
   readonly log?: Pick<Logger, 'info' | 'warn'>;
   /** A settings-file problem to show while the cart is idle (config-file.ts problemSummary). */
   readonly configProblem?: string;
+  /** mask.preset is "none": every session's QR screen says the mask is off. */
+  readonly maskOff?: boolean;
   /** Hotspot mode: show the WIFI: code before the link until the phone has joined. */
   readonly wifi?: WifiJoin;
   /** The button's two quick presses: mute or unmute the sound for everyone (AudioPipeline). */
@@ -131,7 +133,7 @@ export class CartController {
 
   #render(): void {
     const wifi = this.#opts.wifi;
-    const shown = screenFor(this.#state, this.#condition, this.#now(), this.#opts.configProblem);
+    const shown = screenFor(this.#state, this.#condition, this.#now(), this.#opts.configProblem, this.#opts.maskOff);
     const withSound = shown.screen === 'watching' && this.#sound !== 'none' ? { ...shown, sound: this.#sound } : shown;
     const screen = withWifiJoin(withSound, this.#state, wifi?.current(), wifi?.stations() ?? 0);
     // Compare what would be drawn (elapsed time at second resolution) to skip identical frames.

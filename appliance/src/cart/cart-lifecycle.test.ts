@@ -150,4 +150,8 @@ describe('screenFor', () => {
     { name: 'sharing: the QR code', state: sharing, cond: 'live', want: { screen: 'sharing', link, code: 'AAA-BBB', linkNumber: 1, maxViewers: 1 } },
   ] as const;
   for (const c of configCases) it(`settings problem, ${c.name}`, () => expect(screenFor(c.state, c.cond, 62_000, problem)).toEqual(c.want));
+  it('mask.preset "none": every session\'s QR screen says the mask is off; a masking box says nothing', () => {
+    expect(screenFor(sharing, 'live', 62_000, undefined, true)).toEqual({ screen: 'sharing', link, code: 'AAA-BBB', linkNumber: 1, maxViewers: 1, maskOff: true });
+    expect(screenFor(sharing, 'live', 62_000, undefined, false)).not.toHaveProperty('maskOff');
+  });
 });

@@ -174,7 +174,7 @@ export function nextDeadline(state: CartState, limits: CartLimits = defaultCartL
  * idle screen carries the signal in its status line; a watched session without a
  * picture says to check the cable.
  */
-export function screenFor(state: CartState, condition: SourceCondition, now: number, configProblem?: string): ScreenState {
+export function screenFor(state: CartState, condition: SourceCondition, now: number, configProblem?: string, maskOff = false): ScreenState {
   const sessionActive = state.kind === 'sharing' || state.kind === 'watching';
   // A settings problem (config/config-file.ts) shows whenever nothing needs the screen more:
   // idle, or a session nobody watches yet. It comes before capture trouble, which a wrong
@@ -189,7 +189,7 @@ export function screenFor(state: CartState, condition: SourceCondition, now: num
     case 'idle': return { screen: 'idle', signal: condition === 'live' };
     case 'ended': return { screen: 'ended', reason: state.reason };
     case 'sharing':
-      return { screen: 'sharing', link: state.link, code: state.code, linkNumber: state.session.linkNumber, maxViewers: state.session.maxViewers };
+      return { screen: 'sharing', link: state.link, code: state.code, linkNumber: state.session.linkNumber, maxViewers: state.session.maxViewers, ...(maskOff ? { maskOff } : {}) };
     case 'watching':
       if (condition !== 'live') return { screen: 'no-signal', sessionActive: true };
       return { screen: 'watching', viewers: state.session.viewers, maxViewers: state.session.maxViewers, elapsedMs: now - state.session.startedAt };

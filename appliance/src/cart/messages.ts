@@ -33,6 +33,8 @@ export interface Messages {
   /** The settings file (sonobox.toml) has a value the box cannot use. */
   configErrorTitle: string;
   configUsingDefault: string;
+  /** mask.preset = "none": nothing of the scanner's screen is hidden (shown at every session start). */
+  maskOff: string;
 }
 
 const en: Messages = {
@@ -63,6 +65,7 @@ const en: Messages = {
   replugDongle: 'Unplug and replug the capture dongle',
   configErrorTitle: 'Check sonobox.toml on the SD card',
   configUsingDefault: 'Running with the default for it',
+  maskOff: 'Mask off: patient details visible',
 };
 
 const fr: Messages = {
@@ -93,6 +96,7 @@ const fr: Messages = {
   replugDongle: 'Débranchez et rebranchez le boîtier de capture',
   configErrorTitle: 'Vérifiez sonobox.toml sur la carte SD',
   configUsingDefault: 'Valeur par défaut utilisée en attendant',
+  maskOff: 'Sans masque\u00a0: patient visible',
 };
 
 export const messages: Record<Language, Messages> = { en, fr };

@@ -28,6 +28,7 @@ const states: Record<string, ScreenState> = {
   'idle-no-signal': { screen: 'idle', signal: false },
   sharing: { screen: 'sharing', link, code: 'K7P-4QX', linkNumber: 1, maxViewers: 1 },
   'join-wifi': { screen: 'join-wifi', wifiQr: 'WIFI:T:WPA;S:sonobox;P:abcdefghjkmnpqrstuvwxyz2;;', ssid: 'sonobox' },
+  'sharing-mask-off': { screen: 'sharing', link, code: 'K7P-4QX', linkNumber: 2, maxViewers: 2, maskOff: true },
   'sharing-second-link': { screen: 'sharing', link, code: 'M2D-9TZ', linkNumber: 2, maxViewers: 2 },
   watching: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000 },
   'watching-sound': { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000, sound: 'on' },

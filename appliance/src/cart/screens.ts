@@ -18,7 +18,8 @@ export type CartProblem = 'no-device' | 'capture-error' | 'config';
  */
 export type ScreenState =
   | { readonly screen: 'idle'; readonly signal: boolean }
-  | { readonly screen: 'sharing'; readonly link: string; readonly code: string; readonly linkNumber: number; readonly maxViewers: number }
+  /** `maskOff`: mask.preset is "none" (an explicit choice), said on every session's QR screen. */
+  | { readonly screen: 'sharing'; readonly link: string; readonly code: string; readonly linkNumber: number; readonly maxViewers: number; readonly maskOff?: boolean }
   /** Hotspot mode, before the link: a WIFI: QR code (it carries the passphrase) and the network name. */
   | { readonly screen: 'join-wifi'; readonly wifiQr: string; readonly ssid: string }
   /** `sound`: what the viewers hear (absent: this box sends none, so nothing is said). */
@@ -104,6 +105,13 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
     case 'sharing': {
       canvas = createCanvas(W, H, colors.paper);
       const part = qrWithTextColumn(canvas, state.link, m);
+      if (state.maskOff) {
+        // Said where "Link n / max" would be, and larger: it matters more.
+        text(state.code, part(0, 0.2), colors.ink, { bold: true, maxCellHeight: Math.floor(H / 6) });
+        text(t.sharingInstruction, part(0.22, 0.4), colors.ink, { maxCellHeight: Math.floor(H / 10) });
+        text(t.maskOff, part(0.63, 0.37), colors.errorBg, { bold: true, maxCellHeight: Math.floor(H / 12) });
+        break;
+      }
       text(state.code, part(0, 0.28), colors.ink, { bold: true, maxCellHeight: Math.floor(H / 6) });
       text(t.sharingInstruction, part(0.3, 0.5), colors.ink, { maxCellHeight: Math.floor(H / 10) });
       if (state.maxViewers > 1) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WITHHOLD_ALL } from '../mask/mask-presets.js';
-import { applyConfigToml, problemSummary, readConfigFile } from './config-file.js';
+import { applyConfigToml, NOT_MOUNTED_MARKER, problemSummary, readConfigFile } from './config-file.js';
 import { parseCli } from './cli.js';
 import { defaultConfig } from './config.js';
 
@@ -116,12 +116,13 @@ describe('each kind of error names the key, says what to write, and keeps the de
     expect(r.config.cart.buttonKeyCode).toBe(defaultConfig.cart.buttonKeyCode);
   });
 
-  it('a file that is not TOML is one problem with its line, and everything keeps its default', () => {
-    const r = applyConfigToml('language = "fr"\n[session\nmax_viewers = 2\n');
+  it('a file that is not TOML is one problem with its line: the privacy settings fail closed, the others keep their defaults', () => {
+    // The file may have said a stricter preset than the default: never fall back to weaker.
+    const r = applyConfigToml('language = "fr"\n[session\nmax_viewers = 2\n[mask]\npreset = "test-banner"\n');
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]!.key).toBe('sonobox.toml');
-    expect(r.problems[0]!.message).toMatch(/not valid TOML at line 2/);
-    expect(r.config).toEqual(defaultConfig);
+    expect(r.problems[0]!.message).toMatch(/not valid TOML at line 2.*until it is fixed no picture is sent/);
+    expect(r.config).toEqual({ ...defaultConfig, mask: { preset: WITHHOLD_ALL } });
   });
 
   it('a duplicated key is a TOML error', () => {
@@ -160,10 +161,34 @@ describe('readConfigFile', () => {
     expect(r.problems).toEqual([]);
     expect(r.warnings[0]).toMatch(/no settings file/);
   });
-  it('an unreadable path (a directory) is a problem', () => {
+  it('a missing file on a dev machine keeps the safe defaults: the banner is masked', () => {
+    expect(readConfigFile(join(dir, 'absent.toml')).config.mask.preset).toBe('generic-top-banner');
+  });
+  it('an unreadable path (a directory) is a problem and fails closed', () => {
     const r = readConfigFile(dir);
     expect(r.problems).toHaveLength(1);
-    expect(r.problems[0]!.message).toMatch(/could not be read \(EISDIR\)/);
+    expect(r.problems[0]!.message).toMatch(/could not be read \(EISDIR\); until it is fixed no picture is sent/);
+    expect(r.config.mask.preset).toBe(WITHHOLD_ALL);
+    expect(r.config.session).toEqual(defaultConfig.session);
+  });
+  it('the boot partition not mounted (the image\'s marker beside the file) fails closed and says so', () => {
+    const boot = mkdtempSync(join(tmpdir(), 'sonobox-boot-'));
+    try {
+      writeFileSync(join(boot, NOT_MOUNTED_MARKER), '');
+      const r = readConfigFile(join(boot, 'sonobox.toml'));
+      expect(r.config.mask.preset).toBe(WITHHOLD_ALL);
+      expect(r.problems).toHaveLength(1);
+      expect(r.problems[0]!.message).toMatch(/boot partition \(SONOBOOT, which holds sonobox\.toml\) is not mounted.*no picture is sent/);
+      // Mounted (the marker hidden under the FAT partition): the file is read as usual.
+      rmSync(join(boot, NOT_MOUNTED_MARKER));
+      writeFileSync(join(boot, 'sonobox.toml'), '[mask]\npreset = "test-banner"\n');
+      expect(readConfigFile(join(boot, 'sonobox.toml'))).toMatchObject({ problems: [], config: { mask: { preset: 'test-banner' } } });
+    } finally {
+      rmSync(boot, { recursive: true, force: true });
+    }
+  });
+  it('the image template masks by default', () => {
+    expect(applyConfigToml(template).config.mask.preset).toBe('generic-top-banner');
   });
 });
 

@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import type { Config } from './config.js';
 import { defaultConfig, validateConfig } from './config.js';
-import { crossCheck, fileRows } from './settings.js';
+import { crossCheck, fileRows, settings } from './settings.js';
 
 /**
  * The box's settings file, sonobox.toml (TOML 1.0, https://toml.io/en/v1.0.0), which sits
@@ -11,10 +12,13 @@ import { crossCheck, fileRows } from './settings.js';
  *
  * Contract: a wrong value never stops the box. Each key is checked on its own; a bad one
  * becomes a ConfigProblem (shown on the cart display and logged) and the box keeps the
- * default for it. Unknown keys are warnings (a typo in a key name is a problem the
- * engineer should see, but not a reason to run with less). A file that is not TOML at
- * all is one problem, and every setting keeps its default. Priority: defaults < this
- * file < command-line flags (main.ts).
+ * default for it — except the privacy settings (a row with `unusable`: the mask preset),
+ * which fail closed: the box sends no picture until the value is fixed, because the
+ * default could be weaker than what the file asked for. Unknown keys are warnings (a typo
+ * in a key name is a problem the engineer should see, but not a reason to run with less).
+ * A file the box cannot read at all — not TOML, an I/O error, its boot partition not
+ * mounted — is one problem: every privacy setting fails closed and the others keep their
+ * defaults. Priority: defaults < this file < command-line flags (main.ts).
  */
 
 /** One value the box could not use: the key (as written in the file) and what to write. */
@@ -33,6 +37,21 @@ export interface ConfigFileResult {
 }
 
 type Table = Record<string, unknown>;
+
+/** `base` with every privacy setting at its fail-closed value (what an unreadable file gives). */
+export function failClosed(base: Config): Config {
+  const c = structuredClone(base);
+  for (const s of settings) if (s.unusable) s.set(c, s.unusable.value);
+  return c;
+}
+const failClosedSays = 'until it is fixed no picture is sent, and the other settings keep their defaults';
+
+/**
+ * The image leaves this file on the read-only root's empty /boot/firmware, where the FAT
+ * boot partition is mounted over it: seen beside SONOBOX_CONFIG, the partition is not mounted
+ * (image-build/build.sh, image-build/README.md).
+ */
+export const NOT_MOUNTED_MARKER = 'sonobox-boot-partition-not-mounted';
 const isTable = (v: unknown): v is Table => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 const sectionOf = (key: string): string => (key.includes('.') ? key.slice(0, key.indexOf('.')) : '');
@@ -51,8 +70,8 @@ export function applyConfigToml(text: string, base: Config = defaultConfig, file
     const where = e instanceof TomlError ? ` at line ${e.line}, column ${e.column}` : '';
     const what = e instanceof Error ? e.message.split('\n')[0]! : String(e);
     return {
-      config: structuredClone(base),
-      problems: [{ key: fileName, message: `${fileName} is not valid TOML${where}: ${what}. Every setting keeps its default until it is fixed.` }],
+      config: failClosed(base),
+      problems: [{ key: fileName, message: `${fileName} is not valid TOML${where}: ${what}; ${failClosedSays}.` }],
       warnings,
     };
   }
@@ -98,17 +117,25 @@ export function applyConfigToml(text: string, base: Config = defaultConfig, file
   try {
     return { config: validateConfig(c), problems, warnings };
   } catch (e) {
-    problems.push({ key: fileName, message: `${e instanceof Error ? e.message : String(e)}; every setting keeps its default.` });
-    return { config: structuredClone(base), problems, warnings };
+    problems.push({ key: fileName, message: `${e instanceof Error ? e.message : String(e)}; ${failClosedSays}.` });
+    return { config: failClosed(base), problems, warnings };
   }
 }
 
 /**
  * Reads the settings file at `path`. A missing file is a warning (a development machine
- * has none); an unreadable one is a problem. The thin I/O wrapper around applyConfigToml.
+ * has none; the safe defaults apply); an unreadable one, or one whose boot partition is
+ * not mounted, is a problem and fails closed. The thin I/O wrapper around applyConfigToml.
  */
 export function readConfigFile(path: string, base: Config = defaultConfig): ConfigFileResult {
   const fileName = path.split('/').pop() || path;
+  if (existsSync(join(dirname(path), NOT_MOUNTED_MARKER))) {
+    return {
+      config: failClosed(base),
+      problems: [{ key: fileName, message: `the SD card's boot partition (SONOBOOT, which holds ${fileName}) is not mounted, so the settings cannot be read; ${failClosedSays}. Check the card's first partition on a PC, then restart the box.` }],
+      warnings: [],
+    };
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -116,8 +143,8 @@ export function readConfigFile(path: string, base: Config = defaultConfig): Conf
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { config: structuredClone(base), problems: [], warnings: [`no settings file at ${path}; using the defaults`] };
     return {
-      config: structuredClone(base),
-      problems: [{ key: fileName, message: `${path} could not be read (${code ?? String(e)}); every setting keeps its default.` }],
+      config: failClosed(base),
+      problems: [{ key: fileName, message: `${path} could not be read (${code ?? String(e)}); ${failClosedSays}.` }],
       warnings: [],
     };
   }

@@ -13,7 +13,7 @@ import { defaultPressTiming } from '../cart/button.js';
 import { defaultCartLimits } from '../cart/cart-lifecycle.js';
 import { keyCodes } from '../cart/evdev.js';
 import { languages, type Language } from '../cart/messages.js';
-import { activePreset, NO_MASK, WITHHOLD_ALL } from '../mask/mask-presets.js';
+import { activePreset, DEFAULT_MASK, NO_MASK, WITHHOLD_ALL } from '../mask/mask-presets.js';
 import { COUNTRY_CODE, HOTSPOT_CHANNELS, IFNAME, ssidProblem } from '../network/hostapd-config.js';
 import { ConfigError } from './config-error.js';
 import type { Config } from './config.js';
@@ -268,9 +268,9 @@ export const settings: readonly Setting[] = [
   field('cart.debounceMs', { kind: wholeNumber(0, 500), default: defaultPressTiming.debounceMs, help: 'contact bounce ignored after a press or release' }),
   field('mask.preset', {
     kind: maskPreset,
-    default: NO_MASK,
+    default: DEFAULT_MASK,
     unusable: { value: WITHHOLD_ALL, says: 'until it is fixed no picture is sent' },
-    help: 'PHI mask preset for the scanner (none masks nothing: choose one before clinical use; set up with GET /api/mask-preview.png on the box)',
+    help: `PHI mask preset for the scanner (default ${DEFAULT_MASK}, the top 12 %; ${NO_MASK} masks nothing and the cart says so at every session start; set up with GET /api/mask-preview.png on the box)`,
     flag: { name: '--mask-preset', arg: 'NAME' },
     file: { key: 'mask.preset' },
   }),

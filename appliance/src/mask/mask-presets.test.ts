@@ -71,11 +71,12 @@ describe('resolveRects: fractions to even pixel edges, rounded outward', () => {
 });
 
 describe('the mask slice of the configuration', () => {
-  it('defaults to none (no masking) and --mask-preset sets it', async () => {
+  it('defaults to the generic top banner (a fresh box masks) and --mask-preset sets it, none included', async () => {
     const { defaultConfig } = await import('../config/config.js');
     const { parseCli } = await import('../config/cli.js');
-    expect(defaultConfig.mask.preset).toBe('none');
-    expect(parseCli(['--mask-preset', 'generic-top-banner']).config.mask.preset).toBe('generic-top-banner');
+    expect(defaultConfig.mask.preset).toBe('generic-top-banner');
+    expect(parseCli(['--mask-preset', 'none']).config.mask.preset).toBe('none');
+    expect(parseCli(['--mask-preset', 'test-banner']).config.mask.preset).toBe('test-banner');
   });
   it('a malformed or unknown name is a ConfigError when the command line is read, listing the presets', async () => {
     const { parseCli } = await import('../config/cli.js');

@@ -48,8 +48,14 @@ export interface PixelRect {
   readonly height: number;
 }
 
-/** The preset name that means "mask nothing" (bench set-up only). */
+/** The preset name that means "mask nothing": an explicit choice, said on the cart at every session start. */
 export const NO_MASK = 'none';
+/**
+ * What a box masks when nothing says otherwise (a freshly flashed card, a dev machine): the
+ * top band where most consoles burn in the patient's name, ID and date of birth
+ * (Sonoclipshare crops the top 9 % for the same reason; this preset takes 12 %).
+ */
+export const DEFAULT_MASK = 'generic-top-banner';
 /**
  * What a box runs with when its configured preset is unusable (misspelt in sonobox.toml):
  * no resolution matches, so every frame is withheld and viewers see the slate. Falling
