@@ -24,6 +24,8 @@ import { silentLogger } from '../../appliance/src/system/logger.js';
 export interface HostileBoxOptions {
   /** Replaces the real werift factory (signalling-only tests). */
   readonly viewers?: ViewerFactory;
+  /** Wraps whichever factory the box uses (to count the viewers it makes). */
+  readonly wrapViewers?: (factory: ViewerFactory) => ViewerFactory;
   /** Reclaim timers etc. for the real factory. */
   readonly factory?: Partial<Omit<WeriftViewerFactoryOptions, 'hub' | 'webrtc'>>;
   readonly limits?: Partial<WhepLimits>;
@@ -60,13 +62,14 @@ export function buildHostileBox(o: HostileBoxOptions = {}): HostileBox {
       logger: silentLogger,
     });
   }
-  const viewers =
+  const made =
     o.viewers ??
     new WeriftViewerFactory({
       hub,
       webrtc: { playoutDelayMinMs: 0, playoutDelayMaxMs: 0, extraHostAddresses: ['127.0.0.1'], viewerQueueFrames: 30 },
       ...o.factory,
     });
+  const viewers = o.wrapViewers ? o.wrapViewers(made) : made;
   const sessions = new SessionManager({ policy: { linkTtlMs: o.linkTtlMs ?? 600_000, maxViewers: o.maxViewers ?? 16 } });
   const box: HostileBox = {
     base: '',
