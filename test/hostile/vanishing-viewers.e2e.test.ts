@@ -35,6 +35,8 @@ const HEAP_TOLERANCE_MB = 10;
 const RSS_SLOPE_LIMIT_KB_PER_CYCLE = 30;
 /** Timers and immediates the box and the test keep regardless of viewers may differ by a few. */
 const TIMER_TOLERANCE = 4;
+/** Cycles whose connection may fail to come up (and be retried) before the sweep gives up. */
+const MAX_FAILED_CYCLES = 5;
 const INJECT_LEAK = process.env.SONOBOX_TEST_LEAK_VIEWERS === '1';
 
 interface Witness {
@@ -130,18 +132,33 @@ describe('connect/vanish cycles leave nothing behind', () => {
     }
   }
 
-  /** `count` cycles in PARALLEL lanes, or as many as fit in `budgetMs`; returns how many ran. */
+  /**
+   * Connections that did not come up (a 20 s ICE/DTLS timeout, seen once in 4,000 cycles on
+   * this shared machine). The box must reclaim those too, so they stay in the sweep; the test
+   * bounds how many there may be and logs each.
+   */
+  const failedCycles: string[] = [];
+
+  /** `count` completed cycles in PARALLEL lanes, or as many as fit in `budgetMs`; returns how many completed. */
   async function runCycles(count: number, budgetMs: number): Promise<number> {
     let started = 0;
+    let completed = 0;
     const t0 = Date.now();
     const lanes = Array.from({ length: PARALLEL }, async () => {
       while (started < count && Date.now() - t0 < budgetMs) {
         started++;
-        await cycle();
+        try {
+          await cycle();
+          completed++;
+        } catch (e) {
+          failedCycles.push(e instanceof Error ? e.message : String(e));
+          started--;
+          if (failedCycles.length > MAX_FAILED_CYCLES) throw e;
+        }
       }
     });
     await Promise.all(lanes);
-    return started;
+    return completed;
   }
 
   /** Waits until the box has reclaimed every viewer and the sockets have closed; false if it never did. */
@@ -180,7 +197,7 @@ describe('connect/vanish cycles leave nothing behind', () => {
     console.log(
       `${done} connect/vanish cycles in ${sweepMs} ms (${PARALLEL} in parallel, ${tracked.created} viewer objects tracked${INJECT_LEAK ? ', LEAK INJECTED' : ''}); ${held} viewers held at the end of the sweep; ` +
         `baseline ${fmt(base)} → after ${fmt(after)}; RSS tail slope ${rssSlopeKb.toFixed(1)} KB/cycle over cycles ${tail[0]?.x}–${tail.at(-1)?.x} ` +
-        `(RSS MB per ${BLOCK}: ${rss.map((p) => (p.y / 1024).toFixed(0)).join(' ')})${found.length ? `; leftovers: ${found.join('; ')}` : ''}`,
+        `(RSS MB per ${BLOCK}: ${rss.map((p) => (p.y / 1024).toFixed(0)).join(' ')}); ${failedCycles.length} connections failed and were retried${failedCycles.length ? ` (${[...new Set(failedCycles)].join('; ')})` : ''}${found.length ? `; leftovers: ${found.join('; ')}` : ''}`,
     );
     expect(done).toBeGreaterThanOrEqual(CYCLES);
     expect(reclaimed).toBe(true);
