@@ -28,7 +28,7 @@ export async function readDelayCounters(page: Page): Promise<DelayCounters> {
   return page.evaluate(async () => {
     const pcs = (globalThis as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
     const out = { audio: {} as Record<string, number>, video: {} as Record<string, number> };
-    const pc = pcs.filter((p) => p.connectionState === 'connected').at(-1);
+    const pc = pcs.filter((p) => p.connectionState !== 'closed').at(-1);
     if (!pc) return out;
     const report = await pc.getStats();
     const byId = new Map<string, Record<string, unknown>>();
@@ -39,6 +39,10 @@ export async function readDelayCounters(page: Page): Promise<DelayCounters> {
       for (const k of ['jitterBufferDelay', 'jitterBufferEmittedCount', 'jitterBufferTargetDelay', 'jitterBufferMinimumDelay', 'totalProcessingDelay', 'framesDecoded', 'totalDecodeTime']) {
         if (typeof s[k] === 'number') o[k] = s[k] as number;
       }
+      // The receiver's estimate of the sender-clock (NTP, ms since 1900) time it is playing
+      // now, from the SRs: against the page's clock (the box's capture clock on this
+      // machine) it is that track's glass-to-glass as Chromium believes it.
+      if (typeof s.estimatedPlayoutTimestamp === 'number') o.believedLatencyMs = (s.timestamp as number) - (s.estimatedPlayoutTimestamp - 2_208_988_800_000);
       const playout = typeof s.playoutId === 'string' ? byId.get(s.playoutId) : undefined;
       if (playout && typeof playout.totalPlayoutDelay === 'number') {
         o.totalPlayoutDelay = playout.totalPlayoutDelay;
@@ -52,11 +56,17 @@ export async function readDelayCounters(page: Page): Promise<DelayCounters> {
 /** Means over the window between two readings, ms (NaN where the browser gave nothing). */
 export interface ReceiverDelays {
   readonly audioJitterMs: number;
+  /** The jitter buffer's target: for video, libwebrtc's VCMTiming target (jitter + p95 decode + render delay), the delay the A/V synchronizer believes video has. */
+  readonly audioTargetMs: number;
+  readonly videoTargetMs: number;
   readonly audioMinimumMs: number;
   readonly audioPlayoutMs: number;
   readonly videoJitterMs: number;
   readonly videoMinimumMs: number;
   readonly videoProcessingMs: number;
+  /** now − estimatedPlayoutTimestamp at the end of the window: each track's latency by its SR mapping. */
+  readonly audioBelievedMs: number;
+  readonly videoBelievedMs: number;
 }
 
 export function receiverDelays(a: DelayCounters, b: DelayCounters): ReceiverDelays {
@@ -66,10 +76,14 @@ export function receiverDelays(a: DelayCounters, b: DelayCounters): ReceiverDela
   };
   return {
     audioJitterMs: mean('audio', 'jitterBufferDelay', 'jitterBufferEmittedCount'),
+    audioTargetMs: mean('audio', 'jitterBufferTargetDelay', 'jitterBufferEmittedCount'),
+    videoTargetMs: mean('video', 'jitterBufferTargetDelay', 'jitterBufferEmittedCount'),
     audioMinimumMs: mean('audio', 'jitterBufferMinimumDelay', 'jitterBufferEmittedCount'),
     audioPlayoutMs: mean('audio', 'totalPlayoutDelay', 'totalSamplesCount'),
     videoJitterMs: mean('video', 'jitterBufferDelay', 'jitterBufferEmittedCount'),
     videoMinimumMs: mean('video', 'jitterBufferMinimumDelay', 'jitterBufferEmittedCount'),
     videoProcessingMs: mean('video', 'totalProcessingDelay', 'framesDecoded'),
+    audioBelievedMs: b.audio.believedLatencyMs ?? NaN,
+    videoBelievedMs: b.video.believedLatencyMs ?? NaN,
   };
 }
