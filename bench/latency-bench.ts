@@ -19,7 +19,7 @@
  *
  * Usage: npm run bench -- [--rounds N] [--seconds S] [--viewers 1,4,8] [--dev] [--no-firefox]
  *        [--jitter-buffer-target off]  (the page leaves the engines' own jitter buffer: the A/B)
- *        [--audio none]
+ *        [--audio none] [--playout-delay MIN,MAX]  (the box's playout-delay extension: the sync A/B)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -33,6 +33,7 @@ import { tokenFromLink } from '../test/support/link.js';
 import { evaluatorOf, openViewer, samplePresentedFrames, waitForPageState, waitForState, type PresentedFrame } from '../test/support/viewer-page.js';
 import { avBursts, sampleToneOnsets } from './av-offset.js';
 import { PacketReceiver } from './packet-receiver.js';
+import { keepPeerConnections, readDelayCounters, receiverDelays, type ReceiverDelays } from './receiver-delays.js';
 import { launcher, stageShippedApp } from './shipped-app.js';
 
 interface RunResult {
@@ -59,6 +60,8 @@ interface RunResult {
   avP95AbsMs: number;
   audioMedianMs: number;
   bursts: number;
+  /** Chromium's own account of the two tracks' delays over the window (receiver-delays.ts). */
+  delays: ReceiverDelays;
 }
 
 const args = process.argv.slice(2);
@@ -76,6 +79,8 @@ const withFirefox = !args.includes('--no-firefox') && haveFirefox;
 const jitterTargetOff = opt('jitter-buffer-target', 'on') === 'off';
 /** --audio none: the box sends no sound (CPU and RSS with audio off; no A/V columns). */
 const audioDevice = opt('audio', 'auto');
+/** --playout-delay MIN,MAX: passed to the box (webrtc.playoutDelay); default: the box's own. */
+const playoutDelay = opt('playout-delay', '');
 const FPS = 30;
 const hideJitterBufferTarget = (): void => {
   delete (RTCRtpReceiver.prototype as unknown as { jitterBufferTarget?: unknown }).jitterBufferTarget;
@@ -121,7 +126,7 @@ const median = (xs: number[]): number => quantile([...xs].sort((a, b) => a - b),
 async function startBox(port: number, shippedApp: string | undefined): Promise<ChildProcess> {
   const boxArgs = ['--port', String(port), '--host', '127.0.0.1', '--ice-host', '127.0.0.1',
     '--source', 'test-pattern:speckle', '--encoder', 'software', '--max-viewers', String(Math.max(...viewerCounts) + 1),
-    '--no-session', '--display', 'png', '--button', 'terminal', '--audio', audioDevice,
+    '--no-session', '--display', 'png', '--button', 'terminal', '--audio', audioDevice, ...(playoutDelay ? ['--playout-delay', playoutDelay] : []),
     '--mask-preset', 'none']; // the stamp and the heartbeat marker sit in the top band the default mask blanks
   const env = { ...process.env, SONOBOX_LOG_LEVEL: 'warn' };
   const box = shippedApp
@@ -156,6 +161,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
     links.push(((await r.json()) as { link: string }).link);
   }
   const page = await openViewer(browser, links[0]!, (p) => {
+    void p.addInitScript(keepPeerConnections);
     if (jitterTargetOff) void p.addInitScript(hideJitterBufferTarget);
   });
   await waitForState(page, 'live');
@@ -176,6 +182,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
   const sent0 = await streamStats(base);
   const pkts0 = receivers.reduce((a, r) => a + r.packets, 0);
   const t0 = performance.now();
+  const counters0 = await readDelayCounters(page);
   // RSS is sampled through the run and its peak reported: one reading at the end would
   // land before or after a garbage collection by chance.
   let peakRss = rssMb(boxPid);
@@ -188,6 +195,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
     ffPage ? samplePresentedFrames(ffPage, stampReaderSource, seconds * FPS, seconds * 1000 + 500, true) : Promise.resolve([] as PresentedFrame[]),
     audioDevice === 'none' ? Promise.resolve([] as number[]) : sampleToneOnsets(page, seconds * 1000),
   ]).finally(() => clearInterval(rssTimer));
+  const delays = receiverDelays(counters0, await readDelayCounters(page));
   const bursts = avBursts(chromiumFrames, onsets, FPS);
   const ffBySeq = new Map(firefoxFrames.map((f) => [f.seq, f]));
   const common = ffPage ? chromiumFrames.filter((f) => ffBySeq.has(f.seq)) : chromiumFrames;
@@ -217,6 +225,7 @@ async function run(base: string, boxPid: number, browser: Awaited<ReturnType<typ
       avP95AbsMs: bursts.length ? quantile(bursts.map((b) => Math.abs(b.offsetMs)).sort((a, b) => a - b), 0.95) : NaN,
       audioMedianMs: bursts.length ? median(bursts.map((b) => b.audioMs)) : NaN,
       bursts: bursts.length,
+      delays,
     };
   })();
   await Promise.all(receivers.map((r) => r.close()));
@@ -245,7 +254,7 @@ async function main(): Promise<void> {
       for (const n of viewerCounts) {
         const r = await run(base, box.pid!, browser, firefox, n);
         results.push(r);
-        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s)${firefox ? ' + Firefox' : ''}: Chromium median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, Firefox median ${r.ffMedianMs.toFixed(1)} ms, p95 ${r.ffP95Ms.toFixed(1)} ms over ${r.common} common frames, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s, A/V offset median ${r.avMedianMs.toFixed(1)} ms (|p95| ${r.avP95AbsMs.toFixed(1)} ms, sound ${r.audioMedianMs.toFixed(1)} ms) over ${r.bursts} bursts`);
+        console.error(`round ${round + 1}/${rounds}, ${n} viewer(s)${firefox ? ' + Firefox' : ''}: Chromium median ${r.medianMs.toFixed(1)} ms, p95 ${r.p95Ms.toFixed(1)} ms, Firefox median ${r.ffMedianMs.toFixed(1)} ms, p95 ${r.ffP95Ms.toFixed(1)} ms over ${r.common} common frames, box CPU ${r.boxCpuPct.toFixed(1)} %, RSS ${r.rssMb.toFixed(0)} MB, receivers got ${r.receiverPackets} packets, ${r.mbps.toFixed(2)} Mbit/s, A/V offset median ${r.avMedianMs.toFixed(1)} ms (|p95| ${r.avP95AbsMs.toFixed(1)} ms, sound ${r.audioMedianMs.toFixed(1)} ms) over ${r.bursts} bursts; Chromium's delays: audio jitter buffer ${r.delays.audioJitterMs.toFixed(1)} ms (target ${r.delays.audioTargetMs.toFixed(1)} ms, minimum ${r.delays.audioMinimumMs.toFixed(1)} ms), audio playout ${r.delays.audioPlayoutMs.toFixed(1)} ms, video jitter buffer ${r.delays.videoJitterMs.toFixed(1)} ms (target ${r.delays.videoTargetMs.toFixed(1)} ms, minimum ${r.delays.videoMinimumMs.toFixed(1)} ms), video processing ${r.delays.videoProcessingMs.toFixed(1)} ms; by the SRs (now − estimatedPlayoutTimestamp): audio ${r.delays.audioBelievedMs.toFixed(1)} ms, video ${r.delays.videoBelievedMs.toFixed(1)} ms`);
       }
     }
   } finally {
@@ -261,7 +270,7 @@ async function main(): Promise<void> {
     return { n, median: m('medianMs'), p95: m('p95Ms'), ffMedian: m('ffMedianMs'), ffP95: m('ffP95Ms'), common: m('common'), ffRendered: m('ffRendered'), rendered: m('rendered'), sent: m('sent'), box: m('boxCpuPct'), enc: m('encoderCpuPct'), rss: m('rssMb'), av: m('avMedianMs'), avP95: m('avP95AbsMs'), audio: m('audioMedianMs'), bursts: m('bursts') };
   });
   const one = rows.find((r) => r.n === 1);
-  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}${firefox ? `, ${await firefox.version().catch(() => 'Firefox')} beside Chromium in every run` : ''}, jitterBufferTarget ${jitterTargetOff ? 'off' : '0'}, sound ${audioDevice === 'none' ? 'off (--audio none)' : 'the heartbeat (Opus 48 kHz, 20 ms)'}\n`);
+  console.log(`\nsonobox bench — ${new Date().toISOString().slice(0, 10)}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load average before ${loadBefore.toFixed(2)}, ${rounds} interleaved round(s) of ${seconds} s, 1280x720@30 test pattern with speckle, x264 superfast, ${(median(results.map((r) => r.mbps))).toFixed(1)} Mbit/s sent, box ${shippedApp ? 'as shipped (transpiled, systemd/sonobox-launch)' : 'through tsx (--dev)'}${firefox ? `, ${await firefox.version().catch(() => 'Firefox')} beside Chromium in every run` : ''}, jitterBufferTarget ${jitterTargetOff ? 'off' : '0'}, playout-delay ${playoutDelay || "the box's default"}, sound ${audioDevice === 'none' ? 'off (--audio none)' : 'the heartbeat (Opus 48 kHz, 20 ms)'}\n`);
   console.log('| viewers | Chromium median | p95 | Firefox median | p95 | common frames | frames rendered: Chromium / Firefox / sent | box CPU (1 core = 100 %) | per extra viewer | x264 CPU | box RSS (peak) | A/V offset median (+ = sound late) | \\|A/V\\| p95 | sound glass-to-glass | bursts |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const ms = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '—');
