@@ -74,10 +74,12 @@ export function raspi3bMachine(): Machine {
     qemu: 'qemu-system-aarch64',
     shellTty: 'ttyS1',
     // A fixed, globally administered MAC (00-00-5E-00-53-xx, RFC 7042's documentation
-    // range). QEMU's default 52:54:00:… is locally administered, and usbnet names a
-    // point-to-point CDC device with such an address usb0, not eth0 (usbnet_probe), which
-    // the card's 20-wired.network (en* eth*) does not match: no DHCP, no stream. A real
-    // Pi's NIC (smsc95xx, lan78xx, genet) carries its burnt-in global address. Emulation only.
+    // range). usbnet names a point-to-point CDC device whose address is locally
+    // administered usb0, not eth0 (usbnet_probe), and the card's 20-wired.network
+    // (en* eth*) does not match usb0: no DHCP, no stream. QEMU's default 52:54:00:… is
+    // local; Debian 12's QEMU happens to overwrite the first octet with 0x40 in the
+    // descriptor the guest reads, later QEMUs may pass it through. A real Pi's NIC
+    // (smsc95xx, lan78xx, genet) carries its burnt-in global address. Emulation only.
     nic: ['-device', 'usb-net,netdev=n0,mac=00:00:5e:00:53:01'],
     prepare(image, dir) {
       const config = (() => {
