@@ -65,14 +65,22 @@ export function pcMachine(memoryMb = 1536): Machine {
  *   - the SD card must be a power of two in size (QEMU's sd.c refuses other sizes), so the
  *     image under test is grown in place to the next one (sparse; the partitions are untouched).
  * Network: no NIC on the board, so a USB one (`usb-net`, CDC Ethernet/RNDIS) on the DWC2
- * root port; Debian's kernel drives it with cdc_ether (or rndis_host) over usbnet.
+ * root port, with a fixed global MAC (see `nic`); Debian's kernel drives it with cdc_ether
+ * (or rndis_host) over usbnet.
  */
 export function raspi3bMachine(): Machine {
   return {
     name: 'raspi3b',
     qemu: 'qemu-system-aarch64',
     shellTty: 'ttyS1',
-    nic: ['-device', 'usb-net,netdev=n0'],
+    // A fixed, globally administered MAC (00-00-5E-00-53-xx, RFC 7042's documentation
+    // range). usbnet names a point-to-point CDC device whose address is locally
+    // administered usb0, not eth0 (usbnet_probe), and the card's 20-wired.network
+    // (en* eth*) does not match usb0: no DHCP, no stream. QEMU's default 52:54:00:… is
+    // local; Debian 12's QEMU happens to overwrite the first octet with 0x40 in the
+    // descriptor the guest reads, later QEMUs may pass it through. A real Pi's NIC
+    // (smsc95xx, lan78xx, genet) carries its burnt-in global address. Emulation only.
+    nic: ['-device', 'usb-net,netdev=n0,mac=00:00:5e:00:53:01'],
     prepare(image, dir) {
       const config = (() => {
         readBootFile(image, 'config.txt', join(dir, 'config.txt'));
