@@ -1,9 +1,12 @@
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { PageClient, baseOf, seenFromFetch } from '../appliance/src/http/test/page-client.js';
 
 /**
  * A lightweight WHEP viewer for load tests: completes ICE, DTLS and SRTP like a phone
  * would, then only counts RTP packets and access units (marker bits) without decoding,
- * so eight viewers do not saturate a two-core machine with video decoding.
+ * so eight viewers do not saturate a two-core machine with video decoding. It signs its
+ * requests as the viewer page does (sonobox/v1 proofs, PageClient), so it takes the real
+ * path on any box whatever its session.whepBearer, and checks the box's signed answer.
  */
 export class PacketReceiver {
   packets = 0;
@@ -11,6 +14,7 @@ export class PacketReceiver {
   bytes = 0;
   private pc: RTCPeerConnection | undefined;
   private resource: string | undefined;
+  private page: PageClient | undefined;
 
   constructor(private readonly baseUrl: string) {}
 
@@ -41,19 +45,26 @@ export class PacketReceiver {
     });
     await pc.setLocalDescription(await pc.createOffer());
     await waitFor(() => pc.iceGatheringState === 'complete', timeoutMs, 'ICE gathering');
-    const res = await fetch(new URL('/whep', this.baseUrl), {
-      method: 'POST',
-      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${token}` },
-      body: pc.localDescription!.sdp,
-    });
-    if (res.status !== 201) throw new Error(`WHEP POST answered ${res.status}: ${await res.text()}`);
-    this.resource = new URL(res.headers.get('location')!, this.baseUrl).toString();
-    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    const page = new PageClient(token, baseOf(this.baseUrl));
+    this.page = page;
+    const offer = pc.localDescription!.sdp;
+    const sent = page.sign('POST', '/whep', offer);
+    const res = await seenFromFetch(
+      await fetch(new URL('/whep', this.baseUrl), { method: 'POST', headers: { 'content-type': 'application/sdp', authorization: sent.authorization }, body: offer }),
+    );
+    if (res.statusCode !== 201) throw new Error(`WHEP POST answered ${res.statusCode}: ${res.body}`);
+    // As the page does: believe the answer only once the box's signature checks.
+    if (!page.receive(sent, res)) throw new Error('WHEP POST: the 201 is not signed by the box that holds this link');
+    this.resource = String(res.headers.location);
+    await pc.setRemoteDescription({ type: 'answer', sdp: res.body });
     await waitFor(() => pc.connectionState === 'connected', timeoutMs, 'connection');
   }
 
   async close(): Promise<void> {
-    if (this.resource) await fetch(this.resource, { method: 'DELETE' }).catch(() => undefined);
+    if (this.resource && this.page) {
+      const sent = this.page.sign('DELETE', this.resource);
+      await fetch(new URL(this.resource, this.baseUrl), { method: 'DELETE', headers: { authorization: sent.authorization } }).catch(() => undefined);
+    }
     await this.pc?.close();
   }
 }

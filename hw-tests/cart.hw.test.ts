@@ -116,7 +116,7 @@ describe.skipIf(!existsSync(fbDevice) || !existsSync('/dev/uinput'))('uinput but
       issueLink: () => { active = true; return { ok: true, link, code: 'K7P-4QX' }; },
       end: async () => { active = false; },
       clear: () => {},
-      counts: () => ({ active, viewers: 0, linksOutstanding: active ? 1 : 0, maxViewers: 1 }),
+      counts: () => ({ active, viewers: 0, linksOutstanding: active ? 1 : 0, maxViewers: 1, viewerChanges: 0 }),
       onChange: () => () => {},
     };
     const cart = new CartController({

@@ -4,6 +4,7 @@
  * A short press shows a QR code; the link decoded from the screen's pixels plays in a real
  * headless Chromium; a long press ends the session for that viewer and kills the link.
  */
+import { PageClient } from '../appliance/src/http/test/page-client.js';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,11 +124,13 @@ async function startCartRig(edit?: (c: Config) => void): Promise<CartRig> {
   return rig;
 }
 
-/** A WHEP offer posted with a link's token, as any client would: the status code only. */
+/** A WHEP offer claiming a link, signed as the viewer page signs it: the status code only. */
 async function whepStatus(base: string, link: string): Promise<number> {
-  const res = await fetch(new URL('/whep', base), {
+  const url = new URL('/whep', base);
+  const page = new PageClient(tokenFromLink(link), url.origin);
+  const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/sdp', authorization: `Bearer ${tokenFromLink(link)}` },
+    headers: { 'content-type': 'application/sdp', authorization: page.sign('POST', '/whep', chromiumOffer).authorization },
     body: chromiumOffer,
     signal: AbortSignal.timeout(10_000),
   });

@@ -9,9 +9,10 @@
  *   2. before/after snapshots (names, sizes, mtimes) of the box's cwd, HOME and TMPDIR are
  *      identical, and every changed file in the repo tree (minus node_modules, .git), /tmp
  *      and /var/tmp is one the box never touched (other processes share this machine) and
- *      contains no token or resume secret;
+ *      contains no link secret: no token, no link id derived from one, no X-Sonobox-Key
+ *      value of a claim (docs/credential-scheme.md §12: all of them RAM only);
  *   3. the captured stdout/stderr carry the token only on the "Link: " line the dev
- *      terminal prints by design, and no token, resume secret or viewer port anywhere else.
+ *      terminal prints by design, and no token, link id, X-Sonobox-Key or viewer port anywhere else.
  * The tsx transform cache is disabled for the child (TSX_DISABLE_CACHE=1): it is the dev
  * runner's, not the box's (the image runs transpiled JS, see systemd/sonobox-launch).
  */
@@ -24,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PacketReceiver } from '../bench/packet-receiver.js';
+import { deriveLinkSecrets } from '../appliance/src/credentials/link-keys.js';
 import { launchChromium } from './support/chromium.js';
 import { openViewer, waitForState } from './support/viewer-page.js';
 
@@ -77,6 +79,12 @@ function writesIn(straceLog: string): string[] {
     for (const p of paths) out.add(p);
   }
   return [...out].filter((p) => !/^\/(dev|proc|sys)(\/|$)/.test(p));
+}
+
+/** A link's token and the link id the box derives from it (public, but the box keeps it in RAM only). */
+function secretsOfLink(link: string): string[] {
+  const token = tokenOf(link);
+  return [token, deriveLinkSecrets(token)!.linkId];
 }
 
 function tokenOf(link: string): string {
@@ -167,7 +175,7 @@ describe('nothing on disk: a full session leaves no file and no secret in the lo
     expect(boxPid).toBeGreaterThan(0);
     step('box started');
     const link1 = /^Link: (\S+)$/m.exec(stdout)![1]!;
-    const secrets: string[] = [tokenOf(link1)];
+    const secrets: string[] = secretsOfLink(link1);
     const viewerPorts: string[] = [];
 
     // Viewer 1: Chromium through the printed link.
@@ -178,22 +186,22 @@ describe('nothing on disk: a full session leaves no file and no secret in the lo
       }
     });
     page.on('response', (res) => {
-      const resume = res.headers()['x-sonobox-resume'];
-      if (resume) secrets.push(resume);
+      const boxKey = res.headers()['x-sonobox-key']; // the box's X25519 key of the claim
+      if (boxKey) secrets.push(boxKey);
     });
     await waitForState(page, 'live', 30_000);
     step('Chromium live');
 
     // Viewer 2: a second link from the box API, for a werift PacketReceiver.
     const issued = (await (await fetch(new URL('/api/session', base), { method: 'POST' })).json()) as { link: string };
-    secrets.push(tokenOf(issued.link));
+    secrets.push(...secretsOfLink(issued.link));
     const realFetch = globalThis.fetch;
     globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
       const body = typeof init?.body === 'string' ? init.body : '';
       for (const m of body.matchAll(/^a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ/gm)) viewerPorts.push(m[1]!);
       const res = await realFetch(input, init);
-      const resume = res.headers.get('x-sonobox-resume');
-      if (resume) secrets.push(resume);
+      const boxKey = res.headers.get('x-sonobox-key');
+      if (boxKey) secrets.push(boxKey);
       return res;
     }) as typeof fetch;
     const receiver = new PacketReceiver(base);
@@ -243,13 +251,13 @@ describe('nothing on disk: a full session leaves no file and no secret in the lo
     }
     console.log(`nothing on disk: ${before.size} paths watched; ${changed.length} changed meanwhile by other processes on this shared machine, none by the box; box file writes traced: ${boxWrites.length}`);
 
-    // 3. Logs: the token only on the Link: line; no resume secret or viewer port anywhere.
-    expect(secrets.length).toBeGreaterThanOrEqual(4); // two tokens, two resume secrets
+    // 3. Logs: the token only on the Link: line; no link id, box key or viewer port anywhere.
+    expect(secrets.length).toBeGreaterThanOrEqual(6); // two tokens, their link ids, the two claims' box keys
     expect(viewerPorts.length).toBeGreaterThanOrEqual(2);
     const otherLines = `${stdout}\n${stderr}`.split('\n').filter((l) => !l.startsWith('Link: '));
     const logText = otherLines.join('\n');
     expect(otherLines.some((l) => l.startsWith('{'))).toBe(true); // JSON log lines were captured
-    for (const s of secrets) expect(logText.includes(s), 'a token or resume secret in the logs').toBe(false);
+    for (const s of secrets) expect(logText.includes(s), 'a token, link id or box key in the logs').toBe(false);
     for (const port of viewerPorts) expect(new RegExp(`\\b${port}\\b`).test(logText), `viewer port ${port} in the logs`).toBe(false);
     const linkLines = stdout.split('\n').filter((l) => l.startsWith('Link: '));
     expect(linkLines).toHaveLength(1); // the API-issued link is answered, not printed

@@ -17,7 +17,7 @@ import { PngDisplay } from './cart/png-display.js';
 import type { Config } from './config/config.js';
 import type { BoardProbe } from './encode/board-probe.js';
 import type { Hardware } from './hardware/pick-hardware.js';
-import { buildServer } from './http/server.js';
+import { buildServer, machineAddresses } from './http/server.js';
 import { MaskFilter } from './mask/mask-filter.js';
 import { activePreset, NO_MASK } from './mask/mask-presets.js';
 import { maskPreviewPicture } from './mask/mask-preview.js';
@@ -61,6 +61,15 @@ export interface App {
   share(): string | undefined;
   /** JSON for /api/status: what is running, never a secret. */
   status(): object;
+}
+
+/** The host the box's links name ('' if it cannot be worked out right now: then only addresses count). */
+function linkHostName(baseUrl: () => string): string {
+  try {
+    return new URL(baseUrl()).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
 }
 
 export function buildApp(deps: AppDeps): App {
@@ -168,6 +177,12 @@ export function buildApp(deps: AppDeps): App {
     linkFor,
     logger,
     https: network.https,
+    whepBearer: config.session.whepBearer,
+    // The names a phone's browser may send as Host: the box's addresses, the host its links
+    // name (a DNS name or mDNS .local when configured), and the TLS certificate's name.
+    hosts: {
+      known: () => [...machineAddresses(), linkHostName(baseUrl), ...(config.network.clinic.hostname ? [config.network.clinic.hostname] : [])],
+    },
     maskPreview: (waitMs) => maskPreviewPicture(mask, waitMs),
     // Dev display: the screen lives in memory and is served to the box itself only.
     ...(display instanceof PngDisplay ? { cartScreen: () => display.latestPng() } : {}),

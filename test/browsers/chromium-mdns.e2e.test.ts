@@ -15,6 +15,7 @@ import {
   countPresentedFrames,
   evaluatorOf,
   playWhepAudioVideo,
+  bearerForPlayers,
   recordWhepExchange,
   waitForPageState,
   whepExchange,
@@ -38,7 +39,7 @@ async function device(browser: Browser): Promise<Page> {
 }
 
 describe.skipIf(why !== undefined)(why ? `Chromium with default mDNS — SKIPPED: ${why}` : 'Chromium with default mDNS, on a veth LAN', () => {
-  const s = useNetnsBox('cr', ['--max-viewers', '3'], (pair) => launchChromium({ netns: pair.phone.ns }));
+  const s = useNetnsBox('cr', ['--max-viewers', '3', ...bearerForPlayers], (pair) => launchChromium({ netns: pair.phone.ns }));
 
   it('plays the live picture; Chromium offered only mDNS names and the pair came from its own checks', async () => {
     const page = await device(s.phone);
@@ -67,7 +68,7 @@ describe.skipIf(why !== undefined)(why ? `Chromium with default mDNS — SKIPPED
     await page.context().close();
   });
 
-  it('a WHEP player\'s audio + video offer plays; the box answers the audio with its heartbeat (the player\'s side: recvonly)', async () => {
+  it('a standard WHEP player (Bearer, allowed by --whep-bearer always) plays audio + video; the box answers the audio with its heartbeat (the player\'s side: recvonly)', async () => {
     const player = await device(s.phone);
     await player.goto(`${s.box.base}/v`);
     const result = await playWhepAudioVideo(evaluatorOf(player), tokenFromLink(await s.box.newLink()), 4_000);

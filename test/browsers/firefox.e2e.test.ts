@@ -15,6 +15,7 @@ import {
   countPresentedFrames,
   evaluatorOf,
   playWhepAudioVideo,
+  bearerForPlayers,
   recordWhepExchange,
   waitForPageState,
   whepExchange,
@@ -25,7 +26,7 @@ const why = netnsUnavailable() ?? (haveFirefox ? undefined : 'Debian firefox-esr
 describe.skipIf(why !== undefined)(why ? `Firefox ESR with default ICE — SKIPPED: ${why}` : 'Firefox ESR with default ICE, on a veth LAN', () => {
   let egress: () => number;
   let first: Page;
-  const s = useNetnsBox('ff', ['--max-viewers', '2'], (pair) => launchFirefox({ netns: pair.phone.ns }), (pair) => {
+  const s = useNetnsBox('ff', ['--max-viewers', '2', ...bearerForPlayers], (pair) => launchFirefox({ netns: pair.phone.ns }), (pair) => {
     egress = pair.countForeignEgress(pair.box);
   });
 

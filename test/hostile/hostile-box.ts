@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { renderSlate } from '../../appliance/src/capture/slate.js';
 import { TestPatternSource } from '../../appliance/src/capture/test-pattern-source.js';
 import { SoftwareEncoder } from '../../appliance/src/encode/software-encoder.js';
-import { buildServer, type ServerTimeouts } from '../../appliance/src/http/server.js';
+import { buildServer, type ServerDeps, type ServerTimeouts } from '../../appliance/src/http/server.js';
+import { deriveLinkSecrets } from '../../appliance/src/credentials/link-keys.js';
 import type { WhepLimits } from '../../appliance/src/http/whep-routes.js';
 import { VideoPipeline } from '../../appliance/src/pipeline/video-pipeline.js';
 import { SessionManager } from '../../appliance/src/sessions/session-manager.js';
@@ -29,6 +30,11 @@ export interface HostileBoxOptions {
   /** Reclaim timers etc. for the real factory. */
   readonly factory?: Partial<Omit<WeriftViewerFactoryOptions, 'hub' | 'webrtc'>>;
   readonly limits?: Partial<WhepLimits>;
+  /**
+   * Where the box accepts `Authorization: Bearer` (default 'tls', so never on this plain-HTTP
+   * box). Robustness tests that are not about credentials pass 'always' and keep Bearer.
+   */
+  readonly whepBearer?: ServerDeps['whepBearer'];
   readonly timeouts?: Partial<ServerTimeouts>;
   readonly maxViewers?: number;
   readonly linkTtlMs?: number;
@@ -45,6 +51,8 @@ export interface HostileBox {
   listen(): Promise<string>;
   /** A fresh link token (starts a session or adds a link). */
   token(): string;
+  /** True while the link of `token` is unused and open (issued, not claimed, not expired). */
+  unused(token: string): boolean;
   stop(): Promise<void>;
 }
 
@@ -83,6 +91,7 @@ export function buildHostileBox(o: HostileBoxOptions = {}): HostileBox {
       linkFor: (t) => `${box.base}/v#${t}`,
       logger: createLogger({ level: 'silent' }),
       ...(o.limits ? { limits: o.limits } : {}),
+      ...(o.whepBearer ? { whepBearer: o.whepBearer } : {}),
       ...(o.timeouts ? { timeouts: o.timeouts } : {}),
     }),
     async listen() {
@@ -95,6 +104,10 @@ export function buildHostileBox(o: HostileBoxOptions = {}): HostileBox {
       const r = sessions.start();
       if (!r.ok) throw new Error(r.message);
       return r.token;
+    },
+    unused(token) {
+      const secrets = deriveLinkSecrets(token);
+      return secrets !== null && sessions.credentialOf(secrets.linkId)?.kind === 'claimable';
     },
     async stop() {
       await sessions.end('test over');

@@ -111,7 +111,7 @@ describe('connect/vanish cycles leave nothing behind', () => {
     box = buildHostileBox({
       media: true,
       maxViewers: 1e6,
-      limits: { perAddressPerMinute: 1e9, globalPerMinute: 1e9 },
+      limits: { failures: { windowMs: 60_000, perAddress: 1e9, global: 1e9, maxAddresses: 256 } },
       factory: { rtcpSilenceTimeoutMs: 2_000, disconnectedTimeoutMs: 1_000, connectTimeoutMs: 10_000 },
       wrapViewers: (f) => (tracked = new TrackedViewerFactory(f)),
     });

@@ -5,6 +5,9 @@
  *   - GStreamer 1.22 webrtcbin (Debian, python3-gi), decoding with avdec_h264 and openh264dec;
  *   - aiortc 1.4 (Debian python3-aiortc), which refuses an answer whose audio section is
  *     rejected without rtcp-mux (the box's answer before issue 11).
+ * Both send the link token as `Authorization: Bearer`, as standard WHEP players do: the box
+ * accepts that only where the operator allows it (session.whepBearer; over plain HTTP only
+ * with `always`, docs/credential-scheme.md §8), so this box runs with `--whep-bearer always`.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,7 +32,7 @@ interface ViewerResult {
 }
 
 describe.skipIf(why !== undefined)(why ? `non-browser WHEP viewers — SKIPPED: ${why}` : 'non-browser WHEP viewers of the real box, on a veth LAN', () => {
-  const s = useNetnsBox('st', ['--max-viewers', '8'], async () => undefined);
+  const s = useNetnsBox('st', ['--max-viewers', '8', '--whep-bearer', 'always'], async () => undefined);
 
   /** Runs a viewer script in the phone's namespace with a fresh link; its one JSON line. */
   async function view(script: string, extra: string[] = []): Promise<ViewerResult> {

@@ -1,10 +1,11 @@
 /**
  * The box as a phone on the clinic network meets it: `npm start`'s own command line
- * (appliance/src/main.ts through tsx) run inside the box end of a namespace pair, listening
+ * (appliance/src/main.ts through tsx) run inside the box's network namespace (the box end
+ * of a namespace pair, or a host of a sniff-and-replay LAN), listening
  * on 0.0.0.0 with no --ice-host, its link on its veth address. Box-only routes
  * (/api/session) are called from inside its namespace, i.e. from the box itself.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { createNetnsPair, type NetnsPair } from './netns.js';
@@ -27,10 +28,11 @@ export interface NetnsBox {
   stop(): Promise<void>;
 }
 
-export async function startNetnsBox(pair: NetnsPair, extraArgs: readonly string[] = []): Promise<NetnsBox> {
+/** Starts the box in namespace `box.ns` (nothing else of the namespace is needed). */
+export async function startNetnsBox(box: { readonly ns: string }, extraArgs: readonly string[] = []): Promise<NetnsBox> {
   const args = ['--import', 'tsx', 'appliance/src/main.ts', '--port', '8080', '--source', 'test-pattern', '--encoder', 'software',
     '--display', 'png', '--button', 'terminal', '--mask-preset', 'none', ...extraArgs]; // none: the tests read the stamp the default mask blanks
-  const child: ChildProcess = pair.spawnIn(pair.box, process.execPath, args, {
+  const child: ChildProcess = spawn('ip', ['netns', 'exec', box.ns, process.execPath, ...args], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SONOBOX_LOG_LEVEL: 'info' },
@@ -69,7 +71,7 @@ export async function startNetnsBox(pair: NetnsPair, extraArgs: readonly string[
   const link = first.slice('Link: '.length).trim();
   const api = (method: string, path: string): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      execFile('ip', ['netns', 'exec', pair.box.ns, 'curl', '-s', '-X', method, '-w', '\n%{http_code}', `http://127.0.0.1:8080${path}`], (error, stdout) => {
+      execFile('ip', ['netns', 'exec', box.ns, 'curl', '-s', '-X', method, '-w', '\n%{http_code}', `http://127.0.0.1:8080${path}`], (error, stdout) => {
         if (error) return reject(error);
         const i = stdout.lastIndexOf('\n');
         resolve({ status: Number(stdout.slice(i + 1)), body: stdout.slice(0, i) });
@@ -121,7 +123,7 @@ export function useNetnsBox<B extends { close(): Promise<unknown> } | undefined>
   beforeAll(async () => {
     session.pair = createNetnsPair(tag);
     before?.(session.pair);
-    session.box = await startNetnsBox(session.pair, boxArgs);
+    session.box = await startNetnsBox(session.pair.box, boxArgs);
     session.phone = await launch(session.pair);
   });
   afterAll(async () => {

@@ -166,8 +166,16 @@ export const whepExchange = (evaluate: Evaluate): Promise<WhepExchange> =>
   evaluate(() => (window as unknown as { __whep: WhepExchange }).__whep, null);
 
 /**
- * In the page: a WHEP player's offer (audio AND video recvonly, as most players send),
- * POSTed with `token`; resolves with what arrived: the audio direction the box answered and
+ * Box flags for suites that also play as a standard WHEP player (playWhepAudioVideo): such
+ * players send `Authorization: Bearer <token>`, which the box takes over plain HTTP only
+ * when the operator allows it (session.whepBearer, docs/credential-scheme.md §8). The
+ * viewer page never sends it, so the page's own tests in the suite are unchanged by it.
+ */
+export const bearerForPlayers = ['--whep-bearer', 'always'] as const;
+
+/**
+ * In the page: a standard WHEP player's offer (audio AND video recvonly, as most players send),
+ * POSTed with `Authorization: Bearer <token>`; resolves with what arrived: the audio direction the box answered and
  * the video frames the browser presented within `ms`.
  */
 export function playWhepAudioVideo(evaluate: Evaluate, token: string, ms: number): Promise<{ status: number; audioDirection: string | null; frames: number; width: number }> {

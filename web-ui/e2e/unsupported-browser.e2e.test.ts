@@ -18,7 +18,7 @@ import { haveFirefox, launchFirefox } from '../../test/support/firefox.js';
 import { StubBox } from './stub-box.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
+const TOKEN = Buffer.alloc(32, 0x5a).toString('base64url');
 const FINGERPRINT = 'ZV2a55QZ-NZF4atrRck4BA6nGL2NX9hBM3l9RUTxsC0';
 
 interface Shown {
@@ -40,7 +40,7 @@ const shown = (): Shown => ({
 let box: StubBox;
 beforeAll(async () => {
   execFileSync(process.execPath, [join(root, 'build.mjs')], { stdio: 'ignore' });
-  box = new StubBox();
+  box = new StubBox(TOKEN);
   await box.listen();
 });
 afterAll(() => box?.close());

@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, launchChromium } from '../../test/support/chromium.js';
-import { RESUME, StubBox, startSender } from './stub-box.js';
+import { StubBox, startSender } from './stub-box.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
+/** The stub box's one link (43 base64url characters: 32 bytes). */
+const TOKEN = Buffer.alloc(32, 0x5a).toString('base64url');
 const haveChromium = existsSync(chromiumPath);
 
 /** Opens the viewer as a phone would; collects console errors and CSP violations. */
@@ -55,7 +56,7 @@ suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Ch
   });
 
   const fresh = async (locale = 'en-US') => {
-    box = new StubBox();
+    box = new StubBox(TOKEN);
     await box.listen();
     context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale, isMobile: true, hasTouch: true });
     return async () => {
@@ -75,7 +76,10 @@ suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Ch
         'This link has already been used or has expired. Ask the sonographer for a new one.',
       );
       expect(await page.getAttribute('#status', 'aria-live')).toBe('polite');
-      expect(box.seen.filter((s) => s.method === 'POST').map((s) => s.authorization)).toEqual([`Bearer ${TOKEN}`]);
+      // One claim, signed and accepted by the box's own check, without the token in it.
+      const posts = box.seen.filter((s) => s.method === 'POST');
+      expect(posts.map((s) => [s.accepted, s.authorization?.startsWith('Sonobox-Proof id=')])).toEqual([[true, true]]);
+      expect(JSON.stringify(box.seen)).not.toContain(TOKEN);
       expect(problems).toEqual([]);
     } finally {
       await done();
@@ -137,11 +141,10 @@ suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Ch
       await waitForState(page, 'ended');
       expect(await page.textContent('#status')).toContain('The session has ended');
       expect(problems).toEqual([]);
-      for (const s of box.seen) {
-        expect(s.url).not.toContain(TOKEN);
-        expect(s.url).not.toContain(RESUME);
-        expect(s.referer).toBeNull();
-      }
+      // Claim, events: each a proof the box accepted; the token never on the wire.
+      expect(box.seen.filter((s) => s.url.startsWith('/whep')).map((s) => `${s.method} ${s.url} ${s.accepted}`)).toEqual(['POST /whep true', 'GET /whep/v1/events true']);
+      expect(JSON.stringify(box.seen)).not.toContain(TOKEN);
+      for (const s of box.seen) expect(s.referer).toBeNull();
     } finally {
       await done();
     }
@@ -163,7 +166,7 @@ suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Ch
     }
   });
 
-  it('leaving the page DELETEs the WHEP resource with the resume secret', async () => {
+  it('leaving the page DELETEs the WHEP resource with a signed proof the box accepts', async () => {
     const done = await fresh();
     try {
       await startSender(context, box);
@@ -173,7 +176,7 @@ suite(haveChromium ? 'viewer page in Chromium' : `viewer page — skipped: no Ch
       const deadline = Date.now() + 5_000;
       while (!box.seen.some((s) => s.method === 'DELETE') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(box.seen.filter((s) => s.method === 'DELETE')).toEqual([
-        { method: 'DELETE', url: '/whep/v1', authorization: `Bearer ${RESUME}`, referer: null },
+        { method: 'DELETE', url: '/whep/v1', authorization: expect.stringMatching(/^Sonobox-Proof id=[\w-]{43}, n=3, mac=[\w-]{43}$/), referer: null, accepted: true },
       ]);
     } finally {
       await done();

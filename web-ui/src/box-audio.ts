@@ -44,7 +44,7 @@ export function audioInAnswer(sdp: string): 'on' | 'none' {
  * One message of the box's event stream (its JSON data): the session state and, since
  * issue 12, the sound. `{"state":"live","audio":"muted"}`; unknown values are ignored.
  */
-export function readBoxEvent(data: unknown): { readonly state?: 'live' | 'ended'; readonly audio?: Exclude<BoxAudio, 'unknown'> } {
+export function readBoxEvent(data: unknown): { readonly state?: 'live' | 'ended' | 'replaced'; readonly audio?: Exclude<BoxAudio, 'unknown'> } {
   if (typeof data !== 'string') return {};
   let parsed: unknown;
   try {
@@ -55,7 +55,7 @@ export function readBoxEvent(data: unknown): { readonly state?: 'live' | 'ended'
   if (parsed === null || typeof parsed !== 'object') return {};
   const { state, audio } = parsed as { state?: unknown; audio?: unknown };
   return {
-    ...(state === 'live' || state === 'ended' ? { state } : {}),
+    ...(state === 'live' || state === 'ended' || state === 'replaced' ? { state } : {}),
     ...(audio === 'on' || audio === 'muted' || audio === 'none' ? { audio } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The viewer page's entry point (bundled to /assets/viewer.js): wires the browser's
- * WebRTC, fetch and EventSource into a WhepClient and its snapshots into
+ * WebRTC, fetch and randomness into a WhepClient and its snapshots into
  * <sonobox-viewer>. For end-to-end tests the phase is mirrored on
  * `document.body.dataset.state` (and `.reason` in error), the box's sound on `.audio`.
  */
@@ -9,6 +9,7 @@ import { canReceiveBoxVideo } from './h264-codecs.js';
 import { linkUrl } from './link-fragment.js';
 import { SonoboxViewer } from './sonobox-viewer.js';
 import { MESSAGES, pickLanguage } from './messages.js';
+import { boxBase } from './request-proof.js';
 import { WhepClient, type ViewerSnapshot } from './whep-client.js';
 import type { PeerLike } from './whep-ports.js';
 
@@ -47,12 +48,14 @@ function start(): void {
   }
   const client = new WhepClient({
     link: fragment.link,
+    base: boxBase(location),
     fetch: (url, init) => fetch(url, init),
+    // getRandomValues, unlike crypto.subtle, exists on plain-HTTP pages too.
+    randomBytes: (length) => crypto.getRandomValues(new Uint8Array(length)),
     // No iceServers: the box is on the same network, and no third party hears of us.
     createPeerConnection: () => new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' }) as PeerLike,
     videoCapabilities: () => RTCRtpReceiver.getCapabilities?.('video') ?? null,
     audioCapabilities: () => RTCRtpReceiver.getCapabilities?.('audio') ?? null,
-    createEventSource: (url) => new EventSource(url),
     createStream: (tracks) => new MediaStream(tracks as MediaStreamTrack[]),
     timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as number) },
   });

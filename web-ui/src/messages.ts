@@ -63,6 +63,10 @@ const en: Messages = {
       detail: 'Ask the sonographer for a new one.',
     },
     ended: { title: 'The session has ended', detail: 'Thank you for watching.' },
+    replaced: {
+      title: 'This link is now playing on another connection.',
+      detail: 'Only one phone can watch with a link. If that was not you, tell the sonographer.',
+    },
   },
   error: {
     unsupported: {
@@ -116,6 +120,10 @@ const fr: Messages = {
       detail: 'Demandez-en un nouveau à l’échographiste.',
     },
     ended: { title: 'La séance est terminée', detail: 'Merci de l’avoir suivie.' },
+    replaced: {
+      title: 'Ce lien est maintenant lu sur une autre connexion.',
+      detail: 'Un seul téléphone peut regarder avec un lien. Si ce n’était pas vous, prévenez l’échographiste.',
+    },
   },
   error: {
     unsupported: {

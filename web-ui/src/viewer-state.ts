@@ -4,10 +4,11 @@
  *   connecting ─media-connected→ live ─media-lost→ reconnecting ─media-connected→ live
  *   (media-connected means a frame was decoded, not that ICE or DTLS is up)
  *   any live-ish state ─session-ended / resume-rejected→ ended
+ *   any live-ish state ─session-replaced→ replaced (the box moved the link to another connection)
  *   connecting ─link-rejected→ link-invalid
  *   any live-ish state ─failed→ error ─retry→ connecting
  *
- * `ended` and `link-invalid` are terminal: nothing the network says can revive them.
+ * `ended`, `replaced` and `link-invalid` are terminal: nothing the network says can revive them.
  */
 
 export const ViewerPhase = {
@@ -15,6 +16,7 @@ export const ViewerPhase = {
   live: 'live',
   reconnecting: 'reconnecting',
   ended: 'ended',
+  replaced: 'replaced',
   linkInvalid: 'link-invalid',
   error: 'error',
 } as const;
@@ -28,7 +30,10 @@ export const ErrorReason = {
   rejected: 'rejected',
   /** No answer from the box after every retry. */
   unreachable: 'unreachable',
-  /** The answer's DTLS fingerprint is not the one the QR code carried. */
+  /**
+   * The answer is not the box's: its DTLS fingerprint is not the one the QR code carried,
+   * or the box's signature over it (docs/credential-scheme.md) does not check.
+   */
   fingerprintMismatch: 'fingerprint-mismatch',
   /** Media stopped and the box gave no way to resume. */
   lost: 'lost',
@@ -50,17 +55,19 @@ export type ViewerEvent =
   | { readonly type: 'link-rejected' }
   | { readonly type: 'resume-rejected' }
   | { readonly type: 'session-ended' }
+  | { readonly type: 'session-replaced' }
   | { readonly type: 'failed'; readonly reason: ErrorReason }
   | { readonly type: 'retry' };
 
 export function isTerminal(phase: ViewerPhase): boolean {
-  return phase === ViewerPhase.ended || phase === ViewerPhase.linkInvalid;
+  return phase === ViewerPhase.ended || phase === ViewerPhase.replaced || phase === ViewerPhase.linkInvalid;
 }
 
 /** transition is pure: the same phase and event always give the same next phase. */
 export function transition(phase: ViewerPhase, event: ViewerEvent): ViewerPhase {
   if (isTerminal(phase)) return phase;
   if (event.type === 'session-ended') return ViewerPhase.ended;
+  if (event.type === 'session-replaced') return ViewerPhase.replaced;
   if (phase === ViewerPhase.error) return event.type === 'retry' ? ViewerPhase.connecting : phase;
   switch (event.type) {
     case 'media-connected':

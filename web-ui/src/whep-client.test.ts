@@ -3,11 +3,14 @@ import type { CodecLike } from './h264-codecs.js';
 import type { LinkSecret } from './link-fragment.js';
 import { WhepClient } from './whep-client.js';
 import { enableHeaderExtensions } from './whep-negotiation.js';
-import type { EventSourceLike, PeerLike, RequestInitLike, ResponseLike, TrackEventLike } from './whep-ports.js';
+import type { PeerLike, RequestInitLike, ResponseLike, StreamReaderLike, TrackEventLike } from './whep-ports.js';
+import { parseProof } from '../../appliance/src/credentials/wire-format.js';
+import { toBase64url } from './crypto/bytes.js';
+import { FakeBoxKeys, type Answer } from './test/fake-box.js';
 
-const TOKEN = 'q3Jx_8v-Zb1mK0pLr7sTwA';
-const RESUME = 'R3sum3-s3cr3t_0123456789';
-const RESUME_2 = 'R3sum3-s3cr3t_second-one';
+const TOKEN = toBase64url(new Uint8Array(32).fill(7));
+/** The box as the page addresses it (boxBase of the page's location). */
+const BASE = 'http://192.168.1.20:8080';
 const FP_HEX = '655d9ae79419f8d645e1ab6b45c938040ea718bd8d5fd84133797d4544f1b02d';
 const FP_LINE = 'a=fingerprint:sha-256 65:5D:9A:E7:94:19:F8:D6:45:E1:AB:6B:45:C9:38:04:0E:A7:18:BD:8D:5F:D8:41:33:79:7D:45:44:F1:B0:2D';
 const ANSWER = ['v=0', 'o=- 1 1 IN IP4 0.0.0.0', 's=-', 't=0 0', 'm=video 9 UDP/TLS/RTP/SAVPF 108', FP_LINE, 'a=sendonly', ''].join('\r\n');
@@ -72,44 +75,87 @@ class FakePeer implements PeerLike {
   }
 }
 
-class FakeEvents implements EventSourceLike {
-  private readonly listeners: Array<(event: { readonly data: unknown }) => void> = [];
-  closed = false;
-  constructor(readonly url: string) {}
-  addEventListener(_type: 'message', listener: (event: { readonly data: unknown }) => void): void {
-    this.listeners.push(listener);
-  }
+/** A signed event stream as fetch's body: what the box writes, chunk by chunk. */
+class FakeStream {
+  cancelled = false;
+  private seq = 0;
+  private readonly queue: Uint8Array[] = [];
+  private wake: (() => void) | null = null;
+  private ended = false;
+  constructor(readonly url: string, readonly requestN: number, private readonly box: FakeBoxKeys) {}
+  /** An event as the box signs it. */
   send(data: string): void {
-    for (const l of this.listeners) l({ data });
+    this.push(this.box.event(this.requestN, this.seq++, data));
   }
-  close(): void {
-    this.closed = true;
+  /** Raw text on the stream (a heartbeat, something injected). */
+  push(text: string): void {
+    this.queue.push(new TextEncoder().encode(text));
+    this.wake?.();
+  }
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+  reader(): StreamReaderLike {
+    return {
+      read: async () => {
+        while (this.queue.length === 0 && !this.ended) await new Promise<void>((resolve) => (this.wake = resolve));
+        const value = this.queue.shift();
+        return value === undefined ? { done: true } : { done: false, value };
+      },
+      cancel: async () => {
+        this.cancelled = true;
+        this.end();
+      },
+    };
   }
 }
 
-function response(status: number, headers: Record<string, string> = {}, body = ''): ResponseLike {
+function response(status: number, headers: Record<string, string> = {}, body = '', stream: FakeStream | null = null): ResponseLike {
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return { status, headers: { get: (n) => lower.get(n.toLowerCase()) ?? null }, text: async () => body };
+  return { status, headers: { get: (n) => lower.get(n.toLowerCase()) ?? null }, text: async () => body, body: stream ? { getReader: () => stream.reader() } : null };
 }
-const created = (id: string, resume: string | null = RESUME): ResponseLike =>
-  response(201, { Location: `/whep/${id}`, ...(resume ? { 'X-Sonobox-Resume': resume } : {}) }, ANSWER);
-const jsonError = (status: number, extra: Record<string, string> = {}): ResponseLike =>
-  response(status, { 'Content-Type': 'application/json', ...extra }, JSON.stringify({ error: 'x', message: 'y' }));
 
-function harness(opts: { link?: Partial<LinkSecret>; script: Array<ResponseLike | Error>; caps?: CodecLike[]; gatherMs?: number | null }) {
-  const calls: Array<{ url: string; init: RequestInitLike }> = [];
+/** What the fake box answers a POST with: signed by it unless `unsigned` (a refusal, a forgery). */
+type Scripted = (Answer & { readonly unsigned?: boolean }) | Error;
+const created = (id: string, body = ANSWER): Scripted => ({ status: 201, location: `/whep/${id}`, body });
+const jsonError = (status: number, extra: Record<string, string> = {}): Scripted => ({
+  status,
+  headers: { 'Content-Type': 'application/json', ...extra },
+  body: JSON.stringify({ error: 'x', message: 'y' }),
+  // The box's refusals are one unsigned answer; a proxy's 5xx is not the box's either.
+  unsigned: status === 403 || status >= 500,
+});
+
+function harness(opts: { link?: Partial<LinkSecret>; script: Scripted[]; caps?: CodecLike[]; gatherMs?: number | null; eventsStatus?: number; swapAnswer?: (sdp: string) => string }) {
+  const box = new FakeBoxKeys(TOKEN, BASE);
+  const calls: Array<{ url: string; init: RequestInitLike; valid: boolean }> = [];
   const peers: FakePeer[] = [];
-  const sources: FakeEvents[] = [];
+  const streams: FakeStream[] = [];
   const phases: string[] = [];
   const client = new WhepClient({
     link: { token: TOKEN, fingerprint: null, ...opts.link },
+    base: BASE,
     fetch: async (url, init) => {
-      calls.push({ url, init });
+      const auth = init.headers.Authorization;
+      const body = init.body ?? '';
+      const valid = url.startsWith(BASE) && box.verify(init.method, url.slice(BASE.length), auth, body);
+      calls.push({ url, init, valid });
+      if (init.method === 'GET') {
+        if (opts.eventsStatus !== undefined) return response(opts.eventsStatus);
+        const stream = new FakeStream(url, parseProof(auth)!.n, box);
+        streams.push(stream);
+        return response(200, { 'Content-Type': 'text/event-stream' }, '', stream);
+      }
+      if (init.method === 'DELETE') return response(200, box.sign(auth!, '', { status: 200 }));
       const next = opts.script.shift();
       if (next === undefined) throw new Error('no scripted response left');
       if (next instanceof Error) throw next;
-      return next;
+      const plain = { ...next.headers, ...(next.location ? { Location: next.location } : {}) };
+      const headers = next.unsigned ? plain : box.sign(auth!, body, next);
+      return response(next.status, headers, opts.swapAnswer ? opts.swapAnswer(next.body ?? '') : (next.body ?? ''));
     },
+    randomBytes: (length) => new Uint8Array(length).fill(calls.length + 1),
     createPeerConnection: () => {
       const peer = new FakePeer(opts.gatherMs === undefined ? 20 : opts.gatherMs);
       peers.push(peer);
@@ -117,11 +163,6 @@ function harness(opts: { link?: Partial<LinkSecret>; script: Array<ResponseLike 
     },
     videoCapabilities: () => ({ codecs: opts.caps ?? CAPS }),
     audioCapabilities: () => ({ codecs: AUDIO_CAPS }),
-    createEventSource: (url) => {
-      const source = new FakeEvents(url);
-      sources.push(source);
-      return source;
-    },
     createStream: (tracks) => ({ wrapped: tracks.join('+') }),
     timers: { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as number) },
     random: () => 0.5,
@@ -141,7 +182,7 @@ function harness(opts: { link?: Partial<LinkSecret>; script: Array<ResponseLike 
     if (!p) throw new Error('no peer yet');
     return p;
   };
-  return { client, calls, posts, peers, lastPeer, sources, phases };
+  return { box, client, calls, posts, peers, lastPeer, streams, phases };
 }
 
 /** The current peer connects and its first frame is presented (what makes the page live). */
@@ -163,18 +204,21 @@ afterEach(() => {
 });
 
 describe('WhepClient: first connection', () => {
-  it('POSTs the gathered offer with the token as a Bearer header, pins H.264 CB, goes live', async () => {
+  it('POSTs the gathered offer with a proof the box accepts (never the token), pins H.264 CB, goes live', async () => {
     const h = harness({ script: [created('abc')] });
     h.client.start();
     await run(100);
     const [post] = h.posts();
-    expect(post?.url).toBe('/whep');
-    expect(post?.init.headers).toEqual({ Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/sdp' });
+    expect(post?.url).toBe(`${BASE}/whep`);
+    expect(post?.init.headers).toEqual({ Authorization: expect.stringMatching(/^Sonobox-Proof id=[\w-]{43}, n=1, key=[\w-]{43}, mac=[\w-]{43}$/), 'Content-Type': 'application/sdp' });
+    expect(post?.valid).toBe(true);
+    expect(JSON.stringify(h.calls)).not.toContain(TOKEN);
     expect(post?.init.body).toContain('a=candidate:'); // non-trickle: sent after gathering
     expect(post?.init).toMatchObject({ credentials: 'omit', referrerPolicy: 'no-referrer', cache: 'no-store' });
     expect(h.lastPeer().codecPreferences?.map((c) => c.sdpFmtpLine)).toEqual([H264_CB]);
     expect(h.lastPeer().remoteSdp).toBe(ANSWER);
-    expect(h.sources.map((s) => s.url)).toEqual(['/whep/abc/events']);
+    expect(h.streams.map((s) => s.url)).toEqual([`${BASE}/whep/abc/events`]);
+    expect(h.calls.every((c) => c.valid)).toBe(true);
     expect(h.client.snapshot.phase).toBe('connecting');
 
     h.lastPeer().emit('track', { track: 'T1', streams: [] } satisfies TrackEventLike);
@@ -278,9 +322,20 @@ describe('WhepClient: link fingerprint', () => {
     expect(h.lastPeer().closed).toBe(true);
     expect(h.phases).toEqual(['error:fingerprint-mismatch']);
   });
+  it.each([
+    { name: 'unsigned (someone on the network answered)', reply: { ...(created('abc') as Answer), unsigned: true } },
+    // The box signed its answer; a man in the middle swaps the SDP for one with its own DTLS fingerprint.
+    { name: 'the signed answer swapped on the way', reply: created('abc'), swap: (sdp: string) => sdp.replace('65:5D', '00:00') },
+  ])('refuses a 201 the box did not sign: $name; the answer is never applied', async ({ reply, swap }) => {
+    const h = harness({ script: [reply], ...(swap ? { swapAnswer: swap } : {}) });
+    h.client.start();
+    await run(100);
+    expect(h.lastPeer().remoteSdp).toBeNull();
+    expect(h.phases).toEqual(['error:fingerprint-mismatch']);
+  });
 });
 
-async function liveClient(script: Array<ResponseLike | Error>) {
+async function liveClient(script: Scripted[]) {
   const h = harness({ script: [created('abc'), ...script] });
   h.client.start();
   await run(100);
@@ -300,8 +355,8 @@ describe('WhepClient: after a network blip', () => {
     expect(h.phases).toEqual(['live']);
   });
 
-  it('disconnected > 3 s → reconnecting, re-offers with the resume secret, follows the new resource', async () => {
-    const h = await liveClient([created('def', RESUME_2)]);
+  it('disconnected > 3 s → reconnecting, re-offers signed with the device keys, follows the new resource', async () => {
+    const h = await liveClient([created('def')]);
     const first = h.lastPeer();
     first.setIce('disconnected');
     await run(3_100);
@@ -309,21 +364,34 @@ describe('WhepClient: after a network blip', () => {
     expect(first.closed).toBe(true);
     await run(100);
     const resume = h.posts()[1];
-    expect(resume?.url).toBe('/whep');
-    expect(resume?.init.headers.Authorization).toBe(`Bearer ${RESUME}`);
-    expect(h.sources.map((s) => [s.url, s.closed])).toEqual([
-      ['/whep/abc/events', true],
-      ['/whep/def/events', false],
+    expect(resume?.url).toBe(`${BASE}/whep`);
+    expect(resume?.init.headers.Authorization).toMatch(/^Sonobox-Proof id=[\w-]{43}, n=3, mac=[\w-]{43}$/); // no key: not a claim
+    expect(resume?.valid).toBe(true);
+    expect(h.streams.map((s) => [s.url, s.cancelled])).toEqual([
+      [`${BASE}/whep/abc/events`, true],
+      [`${BASE}/whep/def/events`, false],
     ]);
     h.lastPeer().setIce('connected');
     expect(h.client.snapshot.phase).toBe('reconnecting'); // the new connection has shown nothing yet
     play(h);
     expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
 
-    // The next resume uses the newest secret the box handed out.
+    // The next resume: the next counter, still accepted.
     h.lastPeer().setIce('failed');
     await run(100);
-    expect(h.posts()[2]?.init.headers.Authorization).toBe(`Bearer ${RESUME_2}`);
+    expect(h.posts()[2]?.valid).toBe(true);
+    expect(h.calls.map((c) => parseProof(c.init.headers.Authorization)!.n)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('409 on resume (the box still hears the old connection) waits for Retry-After, then resumes', async () => {
+    const h = await liveClient([jsonError(409, { 'Retry-After': '3' }), created('def')]);
+    h.lastPeer().setIce('failed');
+    await run(2_900);
+    expect(h.posts()).toHaveLength(2);
+    await run(300);
+    expect(h.posts()).toHaveLength(3);
+    play(h);
+    expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
   });
 
   it('403 on resume → ended (the sonographer closed the session meanwhile)', async () => {
@@ -341,17 +409,6 @@ describe('WhepClient: after a network blip', () => {
     expect(h.posts()).toHaveLength(3);
     play(h);
     expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
-  });
-
-  it('no resume secret from the box → error "lost" instead of a doomed retry', async () => {
-    const h = harness({ script: [created('abc', null)] });
-    h.client.start();
-    await run(100);
-    play(h);
-    h.lastPeer().setIce('failed');
-    await run(60_000);
-    expect(h.phases).toEqual(['live', 'error:lost']);
-    expect(h.posts()).toHaveLength(1);
   });
 
   it('media that never connects after the answer is re-offered after 15 s', async () => {
@@ -422,28 +479,74 @@ describe('WhepClient: Live means a picture', () => {
 });
 
 describe('WhepClient: session end and leaving', () => {
-  it('SSE {"state":"ended"} → ended: closes the peer and the events, stops retrying', async () => {
+  it('a signed {"state":"ended"} → ended: closes the peer and the events, stops retrying', async () => {
     const h = await liveClient([]);
-    const source = h.sources[0];
-    source?.send('{"state":"live"}');
+    const stream = h.streams[0]!;
+    stream.send('{"state":"live"}');
+    await run(0);
     expect(h.client.snapshot.phase).toBe('live');
-    source?.send('{"state":"ended"}');
+    stream.send('{"state":"ended"}');
+    await run(0);
     expect(h.phases).toEqual(['live', 'ended']);
     expect(h.lastPeer().closed).toBe(true);
-    expect(source?.closed).toBe(true);
+    expect(stream.cancelled).toBe(true);
     h.lastPeer().setIce('failed');
     await run(60_000);
     expect(h.posts()).toHaveLength(1);
   });
 
-  it('a stale "ended" while ICE is disconnected is ignored; the resume decides', async () => {
-    const h = await liveClient([created('def')]);
-    const first = h.sources[0];
-    h.lastPeer().setIce('disconnected');
-    first?.send('{"state":"ended"}'); // EventSource reconnected to the forgotten viewer id
+  it('a signed {"state":"replaced"} → replaced (terminal): the link now plays on another connection', async () => {
+    const h = await liveClient([]);
+    h.streams[0]!.send('{"state":"replaced"}');
+    await run(0);
+    expect(h.phases).toEqual(['live', 'replaced']);
+    h.lastPeer().setIce('failed');
+    await run(60_000);
+    expect(h.posts()).toHaveLength(1);
+  });
+
+  it('an injected, unsigned or replayed "ended" is ignored; heartbeats too', async () => {
+    const h = await liveClient([]);
+    const stream = h.streams[0]!;
+    stream.push(': keep-alive\n\n');
+    stream.push('data: {"state":"ended"}\n\n');
+    stream.push('id: 0\ndata: {"state":"ended"}\nproof: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n\n');
+    stream.send('{"state":"live"}'); // seq 0, genuine
+    stream.push(h.box.event(h.streams[0]!.requestN, 0, '{"state":"ended"}')); // seq 0 again: out of place
+    await run(0);
     expect(h.client.snapshot.phase).toBe('live');
+    stream.send('{"state":"ended"}'); // seq 1, genuine
+    await run(0);
+    expect(h.phases).toEqual(['live', 'ended']);
+  });
+
+  it('403 on the event stream (the link ended while connecting) → ended', async () => {
+    const h = harness({ script: [created('abc')], eventsStatus: 403 });
+    h.client.start();
+    await run(100);
+    expect(h.phases).toEqual(['ended']);
+  });
+
+  it('an event stream that closes by itself is reopened (a new signed GET), and keeps working', async () => {
+    const h = await liveClient([]);
+    h.streams[0]!.send('{"state":"live"}');
+    h.streams[0]!.end();
+    await run(2_100);
+    expect(h.streams).toHaveLength(2);
+    expect(h.calls.filter((c) => c.init.method === 'GET').every((c) => c.valid)).toBe(true);
+    h.streams[1]!.send('{"state":"ended"}');
+    await run(0);
+    expect(h.phases).toEqual(['live', 'ended']);
+  });
+
+  it('an "ended" during the blip cannot come from a stale stream; the resume decides', async () => {
+    const h = await liveClient([created('def')]);
+    const first = h.streams[0]!;
+    h.lastPeer().setIce('disconnected');
     await run(3_200);
-    expect(first?.closed).toBe(true);
+    expect(first.cancelled).toBe(true);
+    first.send('{"state":"ended"}'); // too late: the page no longer reads it
+    await run(0);
     expect(h.posts()).toHaveLength(2);
     play(h);
     expect(h.phases).toEqual(['live', 'reconnecting', 'live']);
@@ -452,50 +555,53 @@ describe('WhepClient: session end and leaving', () => {
   it('a session that ended during the blip ends at the resume (403), retries stop', async () => {
     const h = await liveClient([jsonError(503), jsonError(503), jsonError(403), created('never')]);
     h.lastPeer().setIce('failed');
-    h.sources[0]?.send('{"state":"ended"}');
     await run(60_000);
     expect(h.posts()).toHaveLength(4);
     expect(h.phases).toEqual(['live', 'reconnecting', 'ended']);
   });
 
-  it('ignores SSE data that is not the expected JSON', async () => {
+  it('ignores signed data that is not the expected JSON', async () => {
     const h = await liveClient([]);
-    h.sources[0]?.send('ended');
-    h.sources[0]?.send('{"state":"paused"}');
+    h.streams[0]!.send('ended');
+    h.streams[0]!.send('{"state":"paused"}');
+    await run(0);
     expect(h.client.snapshot.phase).toBe('live');
   });
 
-  it('leave() DELETEs the resource with keepalive and the resume secret as Bearer', async () => {
-    const h = await liveClient([response(200)]);
+  it('leave() DELETEs the resource with keepalive and a signed, accepted proof', async () => {
+    const h = await liveClient([]);
     h.client.leave();
     h.client.leave();
     const deletes = h.calls.filter((c) => c.init.method === 'DELETE');
     expect(deletes).toHaveLength(1);
-    expect(deletes[0]?.url).toBe('/whep/abc');
-    expect(deletes[0]?.init).toMatchObject({ keepalive: true, headers: { Authorization: `Bearer ${RESUME}` } });
+    expect(deletes[0]?.url).toBe(`${BASE}/whep/abc`);
+    expect(deletes[0]?.init).toMatchObject({ keepalive: true, headers: { Authorization: expect.stringMatching(/^Sonobox-Proof /) } });
+    expect(deletes[0]?.valid).toBe(true);
     expect(h.lastPeer().closed).toBe(true);
   });
 });
 
-describe('WhepClient: secrets stay out of URLs', () => {
-  it('neither the token nor any resume secret appears in a fetched or EventSource URL', async () => {
-    const h = await liveClient([jsonError(503), created('def', RESUME_2), response(200)]);
+describe('WhepClient: no reusable credential leaves the page', () => {
+  it('the token is in no URL and no header; no Authorization is ever sent twice; every one is accepted', async () => {
+    const h = await liveClient([jsonError(503), created('def')]);
     h.lastPeer().setIce('failed');
     await run(2_000);
     play(h);
     h.client.leave();
-    const urls = [...h.calls.map((c) => c.url), ...h.sources.map((s) => s.url)];
-    expect(urls.length).toBeGreaterThanOrEqual(6);
-    for (const url of urls) {
-      for (const secret of [TOKEN, RESUME, RESUME_2]) expect(url).not.toContain(secret);
-    }
-    // ...and they did travel, in the header.
-    expect(h.calls.map((c) => c.init.headers.Authorization)).toEqual([
-      `Bearer ${TOKEN}`,
-      `Bearer ${RESUME}`,
-      `Bearer ${RESUME}`,
-      `Bearer ${RESUME_2}`,
-    ]);
+    expect(h.calls.length).toBeGreaterThanOrEqual(6);
+    const sent = JSON.stringify(h.calls);
+    expect(sent).not.toContain(TOKEN);
+    const authorizations = h.calls.map((c) => c.init.headers.Authorization);
+    expect(new Set(authorizations).size).toBe(authorizations.length);
+    expect(h.calls.map((c) => c.valid)).toEqual(h.calls.map(() => true));
+  });
+
+  it('a token the box could not have made is link-invalid at once, before any request', async () => {
+    const h = harness({ link: { token: 'B'.repeat(43) }, script: [] });
+    h.client.start();
+    await run(1_000);
+    expect(h.calls).toHaveLength(0);
+    expect(h.phases).toEqual(['link-invalid']);
   });
 });
 
@@ -513,7 +619,7 @@ describe('enableHeaderExtensions', () => {
 });
 
 describe('WhepClient: the sound', () => {
-  const createdAv = (id: string): ResponseLike => response(201, { Location: `/whep/${id}`, 'X-Sonobox-Resume': RESUME }, ANSWER_AV);
+  const createdAv = (id: string): Scripted => created(id, ANSWER_AV);
 
   it('offers video first, then audio recvonly pinned to Opus alone', async () => {
     const h = harness({ script: [createdAv('abc')] });
@@ -529,7 +635,7 @@ describe('WhepClient: the sound', () => {
     ['an answer with audio inactive', ANSWER.replace(/$/, 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=inactive\r\n'), 'none'],
     ['an answer without audio', ANSWER, 'none'],
   ])('%s: the sound is %s, before any event', async (_n, answer, audio) => {
-    const h = harness({ script: [response(201, { Location: '/whep/abc', 'X-Sonobox-Resume': RESUME }, answer)] });
+    const h = harness({ script: [created('abc', answer)] });
     expect(h.client.snapshot.audio).toBe('unknown');
     h.client.start();
     await run(100);
@@ -543,15 +649,17 @@ describe('WhepClient: the sound', () => {
     h.client.start();
     await run(100);
     play(h);
-    const events = h.sources[0]!;
+    const events = h.streams[0]!;
     events.send('{"state":"live","audio":"on"}');
     events.send('{"state":"live","audio":"muted"}');
     events.send('{"state":"live","audio":"muted"}');
     events.send('{"state":"live","audio":"silly"}');
     events.send('not json');
+    await run(0);
     expect(h.client.snapshot.audio).toBe('muted');
     events.send('{"state":"live","audio":"on"}');
     events.send('{"state":"live","audio":"none"}');
+    await run(0);
     expect(seen).toEqual(['on', 'muted', 'on', 'none']);
     expect(h.client.snapshot.phase).toBe('live');
   });

@@ -1,36 +1,52 @@
 /**
  * WhepClient receives the box's video and sound over WHEP (RFC 9725): recvonly H.264 and
- * Opus transceivers (one MediaStream: the box lip-syncs them), a non-trickle offer POSTed with `Authorization: Bearer <secret>`, the
- * answer applied, then Server-Sent Events on `<resource>/events` to learn when the
- * sonographer ends the session. After a network blip it re-offers with the resume
- * secret the box handed back (`X-Sonobox-Resume`).
+ * Opus transceivers (one MediaStream: the box lip-syncs them), a non-trickle offer POSTed,
+ * the answer applied, then the box's signed events on `<resource>/events` to learn when
+ * the sonographer ends the session. After a network blip it re-offers on the same link.
  *
- * DOM-free: fetch, the peer connection, EventSource and timers are injected (whep-ports.ts),
+ * No reusable credential ever leaves the page (docs/credential-scheme.md): every request
+ * carries a one-time `Authorization: Sonobox-Proof …` over its exact method, address, path
+ * and body, made from the link's token (claim) and then from device keys agreed with the
+ * box; the page believes an answer, a resource and an event only when the box signed it.
+ * The token stays in memory, is never sent, and opens nothing once the link is claimed.
+ *
+ * DOM-free: fetch, the peer connection, timers and randomness are injected (whep-ports.ts),
  * so the whole negotiation is tested in Node with fakes. This file is the lifecycle: the
- * offer's steps are in whep-negotiation.ts, the media timer in media-watchdog.ts. Secrets
- * only ever travel in the Authorization header, never in a URL.
+ * offer's steps are in whep-negotiation.ts, the media timer in media-watchdog.ts, the
+ * signing in request-proof.ts.
  */
 import { audioInAnswer, prepareAudioTransceiver, readBoxEvent, type BoxAudio } from './box-audio.js';
 import type { LinkSecret } from './link-fragment.js';
 import type { CodecLike } from './h264-codecs.js';
 import { CONNECT_TIMEOUT_MS, DISCONNECTED_GRACE_MS, MediaWatchdog, stallReason } from './media-watchdog.js';
+import { completeClaim, signRequest, startProver, verifyEvent, verifyResponse, type Prover, type ResponseToCheck, type SignedRequest } from './request-proof.js';
 import { fingerprintMatches } from './sdp-fingerprint.js';
 import { MAX_ATTEMPTS, backoffDelayMs, retryAfterMs } from './retry-policy.js';
+import { feedSse, initialSseState } from './sse-reader.js';
 import { ErrorReason, ViewerPhase, isTerminal, transition, type ViewerEvent } from './viewer-state.js';
 import { classifyWhepStatus, gatheringComplete, preferLowLatency, prepareTransceiver, whepRequest } from './whep-negotiation.js';
-import type { EventSourceLike, FetchLike, PeerLike, ResponseLike, Timers, TrackEventLike } from './whep-ports.js';
+import type { FetchLike, PeerLike, ResponseLike, StreamReaderLike, Timers, TrackEventLike } from './whep-ports.js';
+
+/** An event stream that closed on its own (a proxy's idle timeout, a box restart) is reopened after this. */
+export const EVENTS_REOPEN_MS = 2_000;
+/** …at most this many times in a row without a signed event in between. */
+export const EVENTS_REOPEN_LIMIT = 5;
 
 export interface WhepClientOptions {
   link: LinkSecret;
-  /** Default '/whep' (same origin as the page). */
-  endpoint?: string;
+  /**
+   * The box as this page addresses it (request-proof.ts boxBase: origin plus a relay's
+   * path prefix). Requests go to `base + path` and are signed for exactly that.
+   */
+  base: string;
   fetch: FetchLike;
+  /** crypto.getRandomValues into `length` fresh bytes (the claim's X25519 secret). */
+  randomBytes: (length: number) => Uint8Array;
   createPeerConnection: () => PeerLike;
   /** RTCRtpReceiver.getCapabilities('video'), or null where unavailable. */
   videoCapabilities: () => { readonly codecs: readonly CodecLike[] } | null;
   /** RTCRtpReceiver.getCapabilities('audio'), or null where unavailable. */
   audioCapabilities?: () => { readonly codecs: readonly CodecLike[] } | null;
-  createEventSource: (url: string) => EventSourceLike;
   /** Wraps lone tracks (an answer without a=msid) into one MediaStream. */
   createStream: (tracks: readonly unknown[]) => unknown;
   timers: Timers;
@@ -61,10 +77,13 @@ export class WhepClient {
   private loneTracks: unknown[] = [];
   private readonly listeners = new Set<(snapshot: ViewerSnapshot) => void>();
 
-  private resumeSecret: string | null = null;
-  private resourceUrl: string | null = null;
+  /** The link's keys and counter; null when the fragment's token is not one the box makes. */
+  private prover: Prover | null;
+  /** Box-relative path of the current WHEP resource (`/whep/<id>`), from a signed answer. */
+  private resource: string | null = null;
   private pc: PeerLike | null = null;
-  private events: EventSourceLike | null = null;
+  /** The open event stream; replaced (and the old one cancelled) whenever a new one opens. */
+  private events: { reader: StreamReaderLike | null; closed: boolean } | null = null;
   /** Bumped whenever in-flight work must be abandoned (teardown, new negotiation). */
   private generation = 0;
   private readonly watchdog: MediaWatchdog;
@@ -76,6 +95,7 @@ export class WhepClient {
 
   constructor(private readonly opts: WhepClientOptions) {
     this.watchdog = new MediaWatchdog(opts.timers, () => this.onStall());
+    this.prover = startProver(opts.link.token);
   }
 
   get snapshot(): ViewerSnapshot {
@@ -92,6 +112,10 @@ export class WhepClient {
   start(): void {
     if (this.started) return;
     this.started = true;
+    if (this.prover === null) {
+      this.dispatch({ type: 'link-rejected' });
+      return;
+    }
     void this.negotiate();
   }
 
@@ -114,25 +138,31 @@ export class WhepClient {
   }
 
   /**
-   * The page is going away: stop everything and DELETE the WHEP resource with a
+   * The page is going away: stop everything and DELETE the WHEP resource with a signed
    * keepalive request, so the box frees the viewer slot at once. Idempotent.
    */
   leave(): void {
     if (this.left) return;
     this.left = true;
     this.teardown();
-    const url = this.resourceUrl;
-    if (url === null || isTerminal(this.phase)) return;
-    this.opts
-      .fetch(url, { ...whepRequest('DELETE', this.resumeSecret), keepalive: true })
-      .catch(() => undefined);
+    const path = this.resource;
+    if (path === null || isTerminal(this.phase) || !this.prover?.claimed) return;
+    const sent = this.sign('DELETE', path, '');
+    this.opts.fetch(this.opts.base + path, { ...whepRequest('DELETE', sent.authorization), keepalive: true }).catch(() => undefined);
+  }
+
+  /** Signs the next request with the link's keys (a claim until the claim has succeeded). */
+  private sign(method: 'POST' | 'GET' | 'DELETE', path: string, body: string): SignedRequest {
+    const { prover, request } = signRequest(this.prover as Prover, { method, base: this.opts.base, path, body }, this.opts.randomBytes);
+    this.prover = prover;
+    return request;
   }
 
   // --- negotiation ---------------------------------------------------------------
 
   private async negotiate(): Promise<void> {
     const gen = ++this.generation;
-    const maxAttempts = this.resumeSecret === null ? MAX_ATTEMPTS.connect : MAX_ATTEMPTS.resume;
+    const maxAttempts = this.prover?.claimed ? MAX_ATTEMPTS.resume : MAX_ATTEMPTS.connect;
     for (let attempt = 0; ; attempt++) {
       let outcome: AttemptOutcome;
       try {
@@ -181,13 +211,15 @@ export class WhepClient {
     if (gen !== this.generation) return DONE;
     const offerSdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
 
-    const resuming = this.resumeSecret !== null;
-    const base = whepRequest('POST', this.resumeSecret ?? this.opts.link.token);
+    // Every attempt is a new signed request (a new counter): none is ever sent twice.
+    const resuming = this.prover?.claimed === true;
+    const sent = this.sign('POST', '/whep', offerSdp);
+    const init = whepRequest('POST', sent.authorization);
     let response: ResponseLike;
     try {
-      response = await this.opts.fetch(this.opts.endpoint ?? '/whep', {
-        ...base,
-        headers: { ...base.headers, 'Content-Type': 'application/sdp' },
+      response = await this.opts.fetch(`${this.opts.base}/whep`, {
+        ...init,
+        headers: { ...init.headers, 'Content-Type': 'application/sdp' },
         body: offerSdp,
       });
     } catch {
@@ -198,7 +230,7 @@ export class WhepClient {
     const reply = classifyWhepStatus(response.status);
     switch (reply.kind) {
       case 'answer':
-        return this.accept(gen, pc, response);
+        return this.accept(gen, pc, response, sent);
       case 'refused':
         this.dispatch({ type: resuming ? 'resume-rejected' : 'link-rejected' });
         return DONE;
@@ -213,17 +245,20 @@ export class WhepClient {
     }
   }
 
-  private async accept(gen: number, pc: PeerLike, response: ResponseLike): Promise<AttemptOutcome> {
+  private async accept(gen: number, pc: PeerLike, response: ResponseLike, sent: SignedRequest): Promise<AttemptOutcome> {
     const answer = await response.text();
-    if (gen !== this.generation) return DONE;
+    if (gen !== this.generation || this.prover === null) return DONE;
+    // Believed only when the box signed it: the claim's 201 with the new device keys, a
+    // resume's with the keys the page already holds. Else someone else answered.
+    const seen = responseToCheck(response, answer);
+    const signed = this.prover.claimed ? (verifyResponse(this.prover, sent, seen) ? this.prover : null) : completeClaim(this.prover, sent, seen);
     const expected = this.opts.link.fingerprint;
-    if (expected !== null && !fingerprintMatches(answer, expected)) {
+    if (signed === null || (expected !== null && !fingerprintMatches(answer, expected))) {
       this.fail(ErrorReason.fingerprintMismatch);
       return DONE;
     }
-    const resume = response.headers.get('X-Sonobox-Resume');
-    if (resume) this.resumeSecret = resume;
-    const location = response.headers.get('Location');
+    this.prover = signed;
+    const location = seen.location;
     try {
       await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     } catch {
@@ -232,9 +267,9 @@ export class WhepClient {
     }
     if (gen !== this.generation) return DONE;
     this.setAudio(audioInAnswer(answer));
-    if (location) {
-      this.resourceUrl = location;
-      this.openEvents(`${location.replace(/\/+$/, '')}/events`);
+    if (location.startsWith('/whep/')) {
+      this.resource = location.replace(/\/+$/, '');
+      this.openEvents(0);
     }
     this.watchdog.arm(CONNECT_TIMEOUT_MS);
     this.onConnectionState(pc); // it may already be connected
@@ -271,11 +306,9 @@ export class WhepClient {
   }
 
   /**
-   * Whether an SSE "ended" can be believed. The box answers "ended" at once for a viewer
-   * id it no longer knows, and after a blip the box forgets the dropped viewer while
-   * EventSource reconnects to its old URL: that "ended" is stale. So while media is in
-   * trouble the events are not trusted (and are closed once we re-offer); the resume
-   * POST decides instead (403 = the session really ended).
+   * Whether an unsigned 403 on the event stream can be taken as "over". While media is in
+   * trouble it is not (the page is about to resume, and the resume's answer decides: 403 =
+   * the session really ended); signed events are always believed.
    */
   private mediaHealthy(): boolean {
     const pc = this.pc;
@@ -296,9 +329,8 @@ export class WhepClient {
     if (isTerminal(this.phase) || this.phase === ViewerPhase.error || this.left) return;
     this.watchdog.clear();
     this.closePeer();
-    this.events?.close(); // reopened on the resumed viewer's resource
-    this.events = null;
-    if (this.resumeSecret === null) {
+    this.closeEvents(); // reopened on the resumed viewer's resource
+    if (!this.prover?.claimed) {
       this.fail(ErrorReason.lost);
       return;
     }
@@ -306,16 +338,78 @@ export class WhepClient {
     void this.negotiate();
   }
 
-  private openEvents(url: string): void {
-    this.events?.close();
-    const events = this.opts.createEventSource(url);
-    this.events = events;
-    events.addEventListener('message', (event) => {
-      if (events !== this.events) return;
-      const { state, audio } = readBoxEvent(event.data);
-      if (audio !== undefined) this.setAudio(audio);
-      if (state === 'ended' && this.mediaHealthy()) this.dispatch({ type: 'session-ended' });
-    });
+  /**
+   * Reads the box's signed events through fetch (EventSource cannot send a proof). An
+   * event counts only when the box signed it as the next of this stream; anything else
+   * (a heartbeat, an injected or reordered event) is skipped.
+   */
+  private openEvents(reopens: number): void {
+    this.closeEvents();
+    const path = this.resource;
+    if (path === null || this.prover === null) return;
+    const stream: { reader: StreamReaderLike | null; closed: boolean } = { reader: null, closed: false };
+    this.events = stream;
+    const sent = this.sign('GET', `${path}/events`, '');
+    void this.readEvents(stream, sent, `${this.opts.base}${path}/events`, reopens);
+  }
+
+  private async readEvents(stream: { reader: StreamReaderLike | null; closed: boolean }, sent: SignedRequest, url: string, reopens: number): Promise<void> {
+    const current = (): boolean => stream === this.events && !stream.closed;
+    let heard = false;
+    try {
+      const response = await this.opts.fetch(url, whepRequest('GET', sent.authorization));
+      if (!current()) return;
+      if (response.status === 403) {
+        // The link is gone (the session ended while we were connecting): over, unless
+        // media is in trouble, where the resume decides.
+        if (this.mediaHealthy()) this.dispatch({ type: 'session-ended' });
+        return;
+      }
+      if (response.status !== 200 || !response.body) return;
+      const reader = response.body.getReader();
+      stream.reader = reader;
+      const decoder = new TextDecoder();
+      let sse = initialSseState;
+      let seq = 0;
+      for (;;) {
+        const chunk = await reader.read();
+        if (!current() || chunk.done) break;
+        const fed = feedSse(sse, decoder.decode(chunk.value, { stream: true }));
+        sse = fed.state;
+        for (const e of fed.events) {
+          if (this.prover === null || !verifyEvent(this.prover, sent.n, seq, e)) continue;
+          seq++;
+          heard = true;
+          if (this.onBoxEvent(e.data)) return;
+          if (!current()) return;
+        }
+      }
+    } catch {
+      // the network dropped the stream: below, as a close
+    }
+    if (!current() || isTerminal(this.phase) || this.phase === ViewerPhase.error) return;
+    const next = heard ? 0 : reopens + 1;
+    if (next > EVENTS_REOPEN_LIMIT) return; // the media watchdog and the resume decide from here
+    await this.sleep(EVENTS_REOPEN_MS);
+    if (current()) this.openEvents(next);
+  }
+
+  /** Acts on one signed event; true when it ended this page's viewing. */
+  private onBoxEvent(data: string): boolean {
+    const { state, audio } = readBoxEvent(data);
+    if (audio !== undefined) this.setAudio(audio);
+    if (state === 'ended') this.dispatch({ type: 'session-ended' });
+    else if (state === 'replaced') this.dispatch({ type: 'session-replaced' });
+    else return false;
+    return true;
+  }
+
+  private closeEvents(): void {
+    const stream = this.events;
+    this.events = null;
+    if (stream === null) return;
+    stream.closed = true;
+    stream.reader?.cancel().catch(() => undefined);
   }
 
   // --- state ---------------------------------------------------------------------
@@ -371,11 +465,16 @@ export class WhepClient {
     this.generation++;
     this.watchdog.clear();
     this.closePeer();
-    this.events?.close();
-    this.events = null;
+    this.closeEvents();
     for (const entry of [...this.sleeps]) {
       this.opts.timers.clearTimeout(entry.handle);
       entry.wake();
     }
   }
+}
+
+/** What the box's signature covers, read off a fetch response ('' for an absent header). */
+function responseToCheck(response: ResponseLike, body: string): ResponseToCheck {
+  const h = (name: string): string => response.headers.get(name) ?? '';
+  return { status: response.status, location: h('Location'), key: h('X-Sonobox-Key'), link: h('Link'), body, proof: h('X-Sonobox-Proof') };
 }

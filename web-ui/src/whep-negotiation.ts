@@ -58,11 +58,14 @@ export function gatheringComplete(pc: PeerLike, timers: Timers): Promise<void> {
   });
 }
 
-/** A request that carries nothing but what it names: no cookies, no referrer, no cache, no redirect. */
-export function whepRequest(method: 'POST' | 'DELETE', secret: string | null): RequestInitLike {
+/**
+ * A request that carries nothing but what it names: no cookies, no referrer, no cache, no
+ * redirect; `authorization` is the request's one-time Sonobox-Proof (request-proof.ts).
+ */
+export function whepRequest(method: 'POST' | 'GET' | 'DELETE', authorization: string): RequestInitLike {
   return {
     method,
-    headers: secret === null ? {} : { Authorization: `Bearer ${secret}` },
+    headers: { Authorization: authorization },
     cache: 'no-store',
     credentials: 'omit',
     redirect: 'error',
@@ -78,14 +81,15 @@ export type WhepReply =
   | { readonly kind: 'rejected' };
 
 /**
- * 201: an answer. 403: the link (or resume secret) is refused. 429: retry after the box's
- * Retry-After. 5xx: retry with back-off. Anything else (400, 415, …): the box cannot use
+ * 201: an answer. 403: the link is refused (used, expired, ended, or not this page's).
+ * 409: the box still hears this page's old connection; 429: too many bad credentials from
+ * this network; both retry after the box's Retry-After. 5xx: retry with back-off. Anything else (400, 415, …): the box cannot use
  * this offer, and sending it again would not change that.
  */
 export function classifyWhepStatus(status: number): WhepReply {
   if (status === 201) return { kind: 'answer' };
   if (status === 403) return { kind: 'refused' };
-  if (status === 429) return { kind: 'retry', retryAfter: true };
+  if (status === 409 || status === 429) return { kind: 'retry', retryAfter: true };
   if (status >= 500) return { kind: 'retry', retryAfter: false };
   return { kind: 'rejected' };
 }

@@ -1,6 +1,6 @@
 /**
  * The slices of the browser the WHEP client talks to, as DOM-free types: fetch, the peer
- * connection and its transceiver, EventSource and timers. main.ts hands in the real ones;
+ * connection and its transceiver, timers and randomness. main.ts hands in the real ones;
  * the unit tests hand in fakes, so the whole negotiation runs in Node.
  */
 import type { CodecLike } from './h264-codecs.js';
@@ -9,9 +9,19 @@ export interface ResponseLike {
   readonly status: number;
   readonly headers: { get(name: string): string | null };
   text(): Promise<string>;
+  /** The body as it arrives (the event stream is read this way); null when there is none. */
+  readonly body?: StreamLike | null;
+}
+/** The slice of a ReadableStream<Uint8Array> the event reader uses. */
+export interface StreamLike {
+  getReader(): StreamReaderLike;
+}
+export interface StreamReaderLike {
+  read(): Promise<{ readonly done: boolean; readonly value?: Uint8Array | undefined }>;
+  cancel(): Promise<void>;
 }
 export interface RequestInitLike {
-  method: 'POST' | 'DELETE';
+  method: 'POST' | 'GET' | 'DELETE';
   headers: Record<string, string>;
   body?: string;
   keepalive?: boolean;
@@ -53,10 +63,6 @@ export interface PeerLike {
   setLocalDescription(description: { type: 'offer'; sdp?: string | undefined }): Promise<void>;
   setRemoteDescription(description: { type: 'answer'; sdp: string }): Promise<void>;
   addEventListener(type: string, listener: (event: never) => void): void;
-  close(): void;
-}
-export interface EventSourceLike {
-  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
   close(): void;
 }
 export interface Timers {

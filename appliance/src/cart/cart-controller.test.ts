@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SessionManager } from '../sessions/session-manager.js';
 import type { ViewerConnection } from '../webrtc/viewer-connection.js';
 import { CartController } from './cart-controller.js';
+import { deriveLinkSecrets } from '../credentials/link-keys.js';
 import { humanCode, sessionManagerForCart } from './cart-sessions.js';
 import { encodeInputEvent, EV_KEY, EV_SYN, keyCodes } from './evdev.js';
 import { EvdevButton } from './evdev-button.js';
@@ -28,6 +29,7 @@ function fakeViewer(id: string): ViewerConnection & { closedWith: string | undef
     state: 'connected' as ViewerConnection['state'],
     closedWith: undefined as string | undefined,
     onClosed: (l: (r: string) => void) => { listeners.push(l); },
+    lastAuthenticatedRtcpAt: () => null,
     close: async (reason: string) => {
       if (v.closedWith !== undefined) return;
       v.closedWith = reason;
@@ -87,12 +89,12 @@ describe('cart controller: FIFO button → session manager → file-backed frame
     const decoded = jsQR(new Uint8ClampedArray(c.data.buffer), c.width, c.height)?.data;
     const token = decoded?.split('#t=')[1] ?? '';
     expect(decoded).toMatch(/^http:\/\/127\.0\.0\.1:8080\/v#t=/);
-    expect(manager.check(token)).toBe('link');
+    expect(manager.credentialOf(deriveLinkSecrets(token)!.linkId)?.kind).toBe('claimable');
     expect(cart.state.kind === 'sharing' && cart.state.code).toBe(humanCode(token));
 
     // A viewer claims the link: the cart shows it is being watched.
     const viewer = fakeViewer('viewer-1');
-    expect(manager.bind(token, viewer).ok).toBe(true);
+    expect(manager.claim(deriveLinkSecrets(token)!.linkId, viewer)).toBe(true);
     expect(cart.state.kind).toBe('watching');
 
     // Long press (held past 300 ms): the viewer is disconnected, the link is dead.
@@ -100,7 +102,7 @@ describe('cart controller: FIFO button → session manager → file-backed frame
     await until('ended', () => cart.state.kind === 'ended');
     await writer.write(key(0));
     await until('viewer closed', () => viewer.closedWith !== undefined);
-    expect(manager.check(token)).toBe(null);
+    expect(manager.credentialOf(deriveLinkSecrets(token)!.linkId)).toBeUndefined();
     expect(manager.snapshot().state).toBe('ended');
 
     // After the ended screen, both the cart and the manager are idle; the screen says so.

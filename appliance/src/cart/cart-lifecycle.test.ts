@@ -4,7 +4,7 @@ import { idleCart, nextDeadline, screenFor, transition } from './cart-lifecycle.
 
 const limits: CartLimits = { maxSessionMs: 60 * 60_000, noViewerMs: 10 * 60_000, endedScreenMs: 4_000 };
 const min = 60_000;
-const counts = (viewers: number, linksOutstanding = 0, maxViewers = 1, active = true): SessionCounts => ({ active, viewers, linksOutstanding, maxViewers });
+const counts = (viewers: number, linksOutstanding = 0, maxViewers = 1, active = true, viewerChanges = 0): SessionCounts => ({ active, viewers, linksOutstanding, maxViewers, viewerChanges });
 const link = 'http://box/v#t=x';
 const issued = (c: SessionCounts): CartEvent => ({ type: 'link-issued', link, code: 'AAA-BBB', counts: c });
 
@@ -128,13 +128,15 @@ describe('cart lifecycle', () => {
 });
 
 describe('screenFor', () => {
-  const watching: CartState = { kind: 'watching', session: { startedAt: 1000, viewers: 1, maxViewers: 2, noViewerSince: null, linkNumber: 1 } };
-  const sharing: CartState = { kind: 'sharing', session: { startedAt: 0, viewers: 0, maxViewers: 1, noViewerSince: 0, linkNumber: 1 }, link, code: 'AAA-BBB' };
+  const watching = { kind: 'watching', session: { startedAt: 1000, viewers: 1, maxViewers: 2, noViewerSince: null, linkNumber: 1, viewerChanges: 0 } } as const satisfies CartState;
+  const sharing: CartState = { kind: 'sharing', session: { startedAt: 0, viewers: 0, maxViewers: 1, noViewerSince: 0, linkNumber: 1, viewerChanges: 0 }, link, code: 'AAA-BBB' };
+  const reconnected: CartState = { kind: 'watching', session: { ...watching.session, viewerChanges: 2 } };
   const cases = [
     { name: 'idle live', state: idleCart, cond: 'live', want: { screen: 'idle', signal: true } },
     { name: 'idle without signal', state: idleCart, cond: 'no-signal', want: { screen: 'idle', signal: false } },
     { name: 'idle without dongle', state: idleCart, cond: 'no-device', want: { screen: 'error', problem: 'no-device', sessionActive: false } },
     { name: 'watching live', state: watching, cond: 'live', want: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 61_000 } },
+    { name: 'watching after the link moved to a new connection twice: the cart says so', state: reconnected, cond: 'live', want: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 61_000, viewerChanges: 2 } },
     { name: 'watching, cable out', state: watching, cond: 'no-sync', want: { screen: 'no-signal', sessionActive: true } },
     { name: 'watching, capture error', state: watching, cond: 'error', want: { screen: 'error', problem: 'capture-error', sessionActive: true } },
     { name: 'sharing keeps the QR whatever the signal', state: sharing, cond: 'no-device', want: { screen: 'sharing', link, code: 'AAA-BBB', linkNumber: 1, maxViewers: 1 } },

@@ -38,6 +38,8 @@ export interface ActiveSession {
    * their number, so it never reads "Link 2 / 1").
    */
   readonly linkNumber: number;
+  /** Times a link moved to a new connection (a resume) this session: the sonographer sees it. */
+  readonly viewerChanges: number;
 }
 
 export type CartState =
@@ -57,6 +59,8 @@ export interface SessionCounts {
   /** Unused links still alive. */
   readonly linksOutstanding: number;
   readonly maxViewers: number;
+  /** Times a link moved to a new connection (a resume) this session. */
+  readonly viewerChanges: number;
 }
 
 export type CartEvent =
@@ -89,12 +93,13 @@ function withCounts(s: ActiveSession, c: SessionCounts, now: number): ActiveSess
     ...s,
     viewers: c.viewers,
     maxViewers: c.maxViewers,
+    viewerChanges: c.viewerChanges,
     noViewerSince: c.viewers > 0 ? null : (s.noViewerSince ?? now),
   };
 }
 
 function freshSession(c: SessionCounts, now: number, linkNumber: number): ActiveSession {
-  return { startedAt: now, viewers: c.viewers, maxViewers: c.maxViewers, noViewerSince: c.viewers > 0 ? null : now, linkNumber };
+  return { startedAt: now, viewers: c.viewers, maxViewers: c.maxViewers, noViewerSince: c.viewers > 0 ? null : now, linkNumber, viewerChanges: c.viewerChanges };
 }
 
 /** The place a just-issued link takes: everyone in plus every link out (it among them). */
@@ -192,6 +197,6 @@ export function screenFor(state: CartState, condition: SourceCondition, now: num
       return { screen: 'sharing', link: state.link, code: state.code, linkNumber: state.session.linkNumber, maxViewers: state.session.maxViewers, ...(maskOff ? { maskOff } : {}) };
     case 'watching':
       if (condition !== 'live') return { screen: 'no-signal', sessionActive: true };
-      return { screen: 'watching', viewers: state.session.viewers, maxViewers: state.session.maxViewers, elapsedMs: now - state.session.startedAt };
+      return { screen: 'watching', viewers: state.session.viewers, maxViewers: state.session.maxViewers, elapsedMs: now - state.session.startedAt, ...(state.session.viewerChanges > 0 ? { viewerChanges: state.session.viewerChanges } : {}) };
   }
 }

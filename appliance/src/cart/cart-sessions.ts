@@ -48,6 +48,7 @@ export function countsOf(s: SessionSnapshot): SessionCounts {
     viewers: s.viewers + s.reconnecting,
     linksOutstanding: s.linksOutstanding,
     maxViewers: s.maxViewers ?? 1,
+    viewerChanges: s.viewerChanges ?? 0,
   };
 }
 

@@ -18,6 +18,8 @@ export interface Messages {
   viewers(n: number): string;
   elapsed: string;
   anotherLink: string;
+  /** A link moved to a new connection `n` times this session (a resume after a blip). */
+  viewerChanged: (n: number) => string;
   holdToEnd: string;
   /** The sound is reaching the viewers; the gesture that mutes it for everyone. */
   soundShared: string;
@@ -48,6 +50,7 @@ const en: Messages = {
   viewers: (n) => (n === 0 ? 'No one watching' : n === 1 ? '1 person watching' : `${n} people watching`),
   elapsed: 'Time',
   anotherLink: 'Press for another link',
+  viewerChanged: (n) => (n === 1 ? 'Reconnected once' : `Reconnected ${n} times`),
   holdToEnd: 'Hold 2 s to end',
   soundShared: 'Sound shared · press twice to mute',
   soundMuted: 'Sound muted · press twice to share it',
@@ -79,6 +82,7 @@ const fr: Messages = {
   viewers: (n) => (n === 0 ? 'Personne ne regarde' : n === 1 ? '1 personne regarde' : `${n} personnes regardent`),
   elapsed: 'Durée',
   anotherLink: 'Appuyez pour un autre lien',
+  viewerChanged: (n) => (n === 1 ? 'Reconnecté une fois' : `Reconnecté ${n} fois`),
   holdToEnd: 'Maintenez 2\u00a0s pour terminer',
   soundShared: 'Son partagé · appuyez deux fois pour le couper',
   soundMuted: 'Son coupé · appuyez deux fois pour le partager',

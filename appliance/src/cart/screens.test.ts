@@ -33,6 +33,7 @@ const states: Record<string, ScreenState> = {
   watching: { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000 },
   'watching-sound': { screen: 'watching', viewers: 1, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000, sound: 'on' },
   'watching-muted': { screen: 'watching', viewers: 2, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000, sound: 'muted' },
+  'watching-reconnected': { screen: 'watching', viewers: 2, maxViewers: 2, elapsedMs: 12 * 60_000 + 34_000, sound: 'muted', viewerChanges: 3 },
   'no-signal': { screen: 'no-signal', sessionActive: true },
   ended: { screen: 'ended', reason: 'no-viewer' },
   error: { screen: 'error', problem: 'no-device', sessionActive: false },

@@ -23,7 +23,7 @@ export type ScreenState =
   /** Hotspot mode, before the link: a WIFI: QR code (it carries the passphrase) and the network name. */
   | { readonly screen: 'join-wifi'; readonly wifiQr: string; readonly ssid: string }
   /** `sound`: what the viewers hear (absent: this box sends none, so nothing is said). */
-  | { readonly screen: 'watching'; readonly viewers: number; readonly maxViewers: number; readonly elapsedMs: number; readonly sound?: 'on' | 'muted' }
+  | { readonly screen: 'watching'; readonly viewers: number; readonly maxViewers: number; readonly elapsedMs: number; readonly sound?: 'on' | 'muted'; readonly viewerChanges?: number }
   | { readonly screen: 'no-signal'; readonly sessionActive: boolean }
   | { readonly screen: 'ended'; readonly reason: EndReason }
   /** `detail`: for 'config', the sentence naming the setting and what to write (English). */
@@ -134,7 +134,10 @@ export function renderScreenDetailed(state: ScreenState, size: ScreenSize, langu
       text(formatElapsed(state.elapsedMs), time, colors.ok, { bold: true, maxCellHeight: Math.floor(H / 3) });
       const more = state.viewers < state.maxViewers ? `${t.anotherLink}\n` : '';
       const sound = state.sound === undefined ? '' : `${state.sound === 'on' ? t.soundShared : t.soundMuted}\n`;
-      text(sound + more + t.holdToEnd, hint, colors.muted, line);
+      // A link moved to a new connection: normally the parent's own phone after a Wi-Fi
+      // blip, but the sonographer should know if nobody in the room just reconnected.
+      const changed = state.viewerChanges ? `${t.viewerChanged(state.viewerChanges)}\n` : '';
+      text(changed + sound + more + t.holdToEnd, hint, colors.muted, line);
       break;
     }
     case 'no-signal': {

@@ -134,7 +134,7 @@ describe('unknown keys are warned about and ignored', () => {
   it('unknown key in a known section names the known ones', () => {
     const r = applyConfigToml('[session]\nmax_viewer = 2');
     expect(r.problems).toEqual([]);
-    expect(r.warnings).toEqual(['sonobox.toml: unknown setting session.max_viewer ignored (known here: session.max_viewers, session.link_ttl_s, session.max_duration_min)']);
+    expect(r.warnings).toEqual(['sonobox.toml: unknown setting session.max_viewer ignored (known here: session.max_viewers, session.link_ttl_s, session.whep_bearer, session.max_duration_min)']);
     expect(r.config).toEqual(defaultConfig);
   });
   it('unknown section', () => {

@@ -4,6 +4,7 @@
  * the table's defaults, the settings file (config-file.ts; on the appliance the FAT boot
  * partition), command-line flags (cli.ts). Validated once, at start-up.
  */
+import type { BearerPolicy } from '../credentials/link-credential.js';
 import type { Language } from '../cart/messages.js';
 import type { HotspotSettings } from '../network/hostapd-config.js';
 import { ConfigError } from './config-error.js';
@@ -92,6 +93,11 @@ export interface Config {
     linkTtlMs: number;
     /** Devices that may watch one session at once (each needs its own link). */
     maxViewers: number;
+    /**
+     * Where standard WHEP players may send `Authorization: Bearer <token>`
+     * (docs/credential-scheme.md §8): never, tls (only where TLS ends on the box), always.
+     */
+    whepBearer: BearerPolicy;
   };
   /** PHI masking before encoding (mask/mask-presets.ts). */
   mask: {

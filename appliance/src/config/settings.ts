@@ -15,6 +15,7 @@ import { keyCodes } from '../cart/evdev.js';
 import { languages, type Language } from '../cart/messages.js';
 import { activePreset, DEFAULT_MASK, NO_MASK, WITHHOLD_ALL } from '../mask/mask-presets.js';
 import { COUNTRY_CODE, HOTSPOT_CHANNELS, IFNAME, ssidProblem } from '../network/hostapd-config.js';
+import { BearerPolicy } from '../credentials/link-credential.js';
 import { ConfigError } from './config-error.js';
 import type { Config } from './config.js';
 import { checkedText, oneOf, optional, orderedPair, pictureSize, presence, text, wholeNumber, type Kind } from './setting-kinds.js';
@@ -228,6 +229,13 @@ export const settings: readonly Setting[] = [
     help: 'seconds an unused link lives',
     flag: { name: '--link-ttl', arg: 'SECONDS', scale: seconds },
     file: { key: 'session.link_ttl_s', scale: seconds },
+  }),
+  field('session.whepBearer', {
+    kind: oneOf(BearerPolicy),
+    default: BearerPolicy.tls,
+    help: 'where standard WHEP players may send the link token as "Authorization: Bearer": never; tls (only over the box\'s own HTTPS); always (also plain HTTP and the hotspot, where anyone who sees the traffic can take the link: lab use only). The viewer page never sends it',
+    flag: { name: '--whep-bearer', arg: 'never|tls|always' },
+    file: { key: 'session.whep_bearer' },
   }),
   field('cart.maxSessionMs', { kind: wholeNumber(1 * minutes, 24 * 60 * minutes), default: defaultCartLimits.maxSessionMs, help: 'minutes after which a session ends, watched or not', file: { key: 'session.max_duration_min', scale: minutes } }),
   field('cart.noViewerMs', { kind: wholeNumber(1 * minutes, 24 * 60 * minutes), default: defaultCartLimits.noViewerMs, help: 'a session with no viewer for this long ends' }),

@@ -14,6 +14,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SessionManager } from '../sessions/session-manager.js';
 import { HttpError } from './error-table.js';
+import { boxOnlyHostAllowed } from './host-allow-list.js';
 
 /** What the set-up picture route sends (mask/mask-preview.ts maskPreviewPicture). */
 export interface MaskPreviewPicture {
@@ -47,11 +48,12 @@ export function isLoopback(address: string | undefined): boolean {
  * The one decision "did the box itself make this request?": the peer is loopback, and no
  * browser page sent it (browsers add Origin to every cross-origin request and to every
  * POST/DELETE, so a web page cannot drive these routes through a browser on the box).
- * `trustProxy` is off, so proxy headers never change the peer. The Host allow-list for
- * these routes (loopback names only, against DNS rebinding) belongs here too.
+ * `trustProxy` is off, so proxy headers never change the peer. And the request must be
+ * addressed to a loopback name: against DNS rebinding, a browser on the box that loaded a
+ * page from a name made to resolve to 127.0.0.1 sends that name, and is refused here.
  */
 export function fromTheBox(req: FastifyRequest): boolean {
-  return isLoopback(req.socket.remoteAddress) && req.headers.origin === undefined;
+  return isLoopback(req.socket.remoteAddress) && req.headers.origin === undefined && boxOnlyHostAllowed(req.headers.host);
 }
 
 export async function boxOnlyRoutes(app: FastifyInstance, deps: BoxOnlyDeps): Promise<void> {

@@ -15,6 +15,8 @@ export const errorTable = {
   'body-too-large': { status: 413, message: 'The offer is larger than 64 KiB; a browser offer is a few KiB, so this is not one.' },
   'rate-limited': { status: 429, message: 'Too many attempts; wait for the time in Retry-After, then try again.' },
   'not-from-box': { status: 403, message: 'This endpoint answers only requests made on the box itself.' },
+  'viewer-connected': { status: 409, message: 'This link is still watching on a connection the box hears; wait for Retry-After, then try again.' },
+  'misdirected': { status: 421, message: 'This box does not answer for that host name. Open the link from the cart\'s QR code.' },
   'session-full': { status: 409, message: 'Every viewer place in this session is held by a device that joined; end the session to share with another device.' },
   'viewer-not-found': { status: 404, message: 'No such viewer; it has already left or the session ended.' },
   'no-screen': { status: 404, message: 'The cart has not drawn a screen yet; try again in a moment.' },

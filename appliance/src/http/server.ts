@@ -11,15 +11,18 @@
  * session manager, through a logger that redacts tokens and addresses itself.
  */
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { SessionManager } from '../sessions/session-manager.js';
 import type { ViewerFactory } from '../webrtc/viewer-connection.js';
+import { bearerAllowedOn, BearerPolicy } from '../credentials/link-credential.js';
+import { defaultFailureBudget } from '../credentials/failure-limiter.js';
 import { boxOnlyRoutes, type BoxOnlyDeps } from './box-only-routes.js';
 import { HttpError, sendError, type ErrorCode } from './error-table.js';
-import { SDP_BODY_LIMIT, whepRoutes, type AudioShareSource, type WhepLimits } from './whep-routes.js';
+import { hostAllowed, type HostAllowList } from './host-allow-list.js';
+import { SDP_BODY_LIMIT, whepRoutes, type AudioShareSource, type SdpBody, type WhepLimits } from './whep-routes.js';
 
 export interface ServerDeps extends Pick<BoxOnlyDeps, 'cartScreen' | 'maskPreview'> {
   readonly sessions: SessionManager;
@@ -34,8 +37,15 @@ export interface ServerDeps extends Pick<BoxOnlyDeps, 'cartScreen' | 'maskPrevie
   readonly linkFor: (token: string) => string;
   /** The redacting logger from system/logger.ts. */
   readonly logger: FastifyBaseLogger;
-  /** Rate limits and SSE heartbeat; defaults suit a real cart. */
+  /** Failure budget and SSE heartbeat; defaults suit a real cart. */
   readonly limits?: Partial<WhepLimits>;
+  /** Where `Authorization: Bearer` is accepted (session.whepBearer); default 'tls'. */
+  readonly whepBearer?: BearerPolicy;
+  /**
+   * The Host names the box answers besides loopback (host-allow-list.ts). Default: the
+   * machine's interface addresses, read at each request.
+   */
+  readonly hosts?: HostAllowList;
   /**
    * Clinic mode with the engineer's certificate: serve HTTPS with these PEM bytes and send
    * HSTS. Absent (the default): plain HTTP, and no HSTS (it would be ignored, RFC 6797 §8.1).
@@ -46,12 +56,15 @@ export interface ServerDeps extends Pick<BoxOnlyDeps, 'cartScreen' | 'maskPrevie
 }
 
 export const defaultLimits: WhepLimits = {
-  // A real viewer makes 1 POST, a few more on reloads and resumes; 30 leaves room for a
-  // bad network, while capping what one device can make the box do.
-  perAddressPerMinute: 30,
-  globalPerMinute: 120,
+  // Only bad credentials are counted (credentials/failure-limiter.ts): a valid link always passes.
+  failures: defaultFailureBudget,
   sseHeartbeatMs: 15_000,
 };
+
+/** Every address of this machine's interfaces, as Host headers spell them. */
+export function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address));
+}
 
 /**
  * Sent on every response. lit's styles use adoptedStyleSheets (constructed stylesheets are
@@ -118,14 +131,23 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   // Only SDP bodies are parsed; anything else on a body-less route is read and ignored (≤ 1 KiB).
   app.removeAllContentTypeParsers();
   // SDP is UTF-8 (RFC 8866 §5); invalid bytes are refused, not silently replaced by U+FFFD.
+  // The exact bytes are kept too: the request's MAC covers them, not the decoded text (a
+  // decoder drops a leading BOM).
   app.addContentTypeParser('application/sdp', { parseAs: 'buffer' }, (_req, body, done) => {
     try {
-      done(null, strictUtf8.decode(body as Buffer));
+      const raw = body as Buffer;
+      done(null, { raw, sdp: strictUtf8.decode(raw) } satisfies SdpBody);
     } catch {
       done(new HttpError('offer-rejected', 'SDP offer is not valid UTF-8'), undefined);
     }
   });
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 }, (_req, _body, done) => done(null, undefined));
+
+  // Against DNS rebinding: a name the box is not called is refused before any route runs.
+  const hosts: HostAllowList = deps.hosts ?? { known: machineAddresses };
+  app.addHook('onRequest', async (req) => {
+    if (!hostAllowed(req.headers.host, hosts)) throw new HttpError('misdirected');
+  });
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.headers(securityHeaders);
@@ -148,8 +170,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   });
   app.setNotFoundHandler((_req, reply) => sendError(reply, 'not-found'));
 
-  app.register(fastifyRateLimit, { global: false });
-  app.register(async (scope) => whepRoutes(scope, { sessions: deps.sessions, viewers: deps.viewers, limits, ...(deps.audio ? { audio: deps.audio } : {}) }));
+  const listener = deps.https ? 'https' : 'http';
+  const bearer = bearerAllowedOn(deps.whepBearer ?? BearerPolicy.tls, listener);
+  app.register(async (scope) => whepRoutes(scope, { sessions: deps.sessions, viewers: deps.viewers, limits, scheme: listener, bearer, ...(deps.audio ? { audio: deps.audio } : {}) }));
   app.register(async (scope) => boxOnlyRoutes(scope, deps));
   app.get('/api/status', async (_req, reply) => reply.send({ ...deps.status(), session: deps.sessions.snapshot() }));
   app.register(async (scope) => pageRoutes(scope, deps.webUiDir));

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { hashCredential, type CredentialHash } from './link-token.js';
 import {
-  findCredential,
   idleSession,
+  liveLink,
   snapshotOf,
   transition,
   type Session,
@@ -11,7 +10,6 @@ import {
   type SessionRefusal,
 } from './session-lifecycle.js';
 
-const h = (s: string): CredentialHash => hashCredential(s);
 const policy = { linkTtlMs: 1_000, maxViewers: 2 };
 const T0 = 10_000;
 
@@ -26,8 +24,8 @@ function build(events: readonly [SessionEvent, number][]): Session {
   return s;
 }
 
-const start: [SessionEvent, number] = [{ type: 'start', sessionId: 's1', policy, link: { id: 'L1', tokenHash: h('tok-1') } }, T0];
-const claim1: [SessionEvent, number] = [{ type: 'claim', tokenHash: h('tok-1'), viewerId: 'v1', resumeHash: h('res-1') }, T0 + 10];
+const start: [SessionEvent, number] = [{ type: 'start', sessionId: 's1', policy, link: { id: 'L1' } }, T0];
+const claim1: [SessionEvent, number] = [{ type: 'claim', linkId: 'L1', viewerId: 'v1' }, T0 + 10];
 const active = build([start]);
 const bound = build([start, claim1]);
 const ended = build([start, claim1, [{ type: 'end', reason: 'done' }, T0 + 20]]);
@@ -50,88 +48,88 @@ const cases: Case[] = [
   { name: 'start from idle issues one unused link', from: idleSession, event: start[0], now: T0, expect: { state: 'active', links: ['L1:unused'] } },
   { name: 'start while active is refused (manager adds a link instead)', from: active, event: start[0], now: T0, expect: { refusal: 'already-active' } },
   { name: 'start again after end', from: ended, event: start[0], now: T0 + 30, expect: { state: 'active', links: ['L1:unused'] } },
-  { name: 'add-link with room', from: active, event: { type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, now: T0 + 1, expect: { state: 'active', links: ['L1:unused', 'L2:unused'] } },
+  { name: 'add-link with room', from: active, event: { type: 'add-link', link: { id: 'L2' } }, now: T0 + 1, expect: { state: 'active', links: ['L1:unused', 'L2:unused'] } },
   {
     name: 'add-link when every place is held by unused links replaces them all (the press after "it did not scan")',
-    from: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0]]),
-    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    from: build([start, [{ type: 'add-link', link: { id: 'L2' } }, T0]]),
+    event: { type: 'add-link', link: { id: 'L3' } },
     now: T0 + 1,
     expect: { state: 'active', links: ['L1:revoked', 'L2:revoked', 'L3:unused'], effects: [{ type: 'link-ended', linkId: 'L1' }, { type: 'link-ended', linkId: 'L2' }] },
   },
   {
     name: 'add-link when one place is bound and one unused replaces only the unused link',
-    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20]]),
-    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2' } }, T0 + 20]]),
+    event: { type: 'add-link', link: { id: 'L3' } },
     now: T0 + 30,
     expect: { state: 'active', links: ['L1:bound:v1', 'L2:revoked', 'L3:unused'], effects: [{ type: 'link-ended', linkId: 'L2' }] },
   },
   {
     name: 'add-link with maxViewers 1 and the one link unused replaces it',
-    from: build([[{ type: 'start', sessionId: 's1', policy: { linkTtlMs: 1_000, maxViewers: 1 }, link: { id: 'L1', tokenHash: h('tok-1') } }, T0]]),
-    event: { type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } },
+    from: build([[{ type: 'start', sessionId: 's1', policy: { linkTtlMs: 1_000, maxViewers: 1 }, link: { id: 'L1' } }, T0]]),
+    event: { type: 'add-link', link: { id: 'L2' } },
     now: T0 + 1,
     expect: { state: 'active', links: ['L1:revoked', 'L2:unused'], effects: [{ type: 'link-ended', linkId: 'L1' }] },
   },
   {
     name: 'add-link when every place is bound to a device is refused',
-    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20], [{ type: 'claim', tokenHash: h('tok-2'), viewerId: 'v2', resumeHash: h('res-2') }, T0 + 25]]),
-    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2' } }, T0 + 20], [{ type: 'claim', linkId: 'L2', viewerId: 'v2' }, T0 + 25]]),
+    event: { type: 'add-link', link: { id: 'L3' } },
     now: T0 + 30,
     expect: { refusal: 'session-full' },
   },
   {
     name: 'a device whose connection dropped still holds its place (it may resume)',
     from: build([
-      start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20],
-      [{ type: 'claim', tokenHash: h('tok-2'), viewerId: 'v2', resumeHash: h('res-2') }, T0 + 25], [{ type: 'viewer-closed', viewerId: 'v2' }, T0 + 26],
+      start, claim1, [{ type: 'add-link', link: { id: 'L2' } }, T0 + 20],
+      [{ type: 'claim', linkId: 'L2', viewerId: 'v2' }, T0 + 25], [{ type: 'viewer-closed', viewerId: 'v2' }, T0 + 26],
     ]),
-    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    event: { type: 'add-link', link: { id: 'L3' } },
     now: T0 + 30,
     expect: { refusal: 'session-full' },
   },
   {
     name: 'an expired unused link frees its place',
-    from: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 500]]),
-    event: { type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } },
+    from: build([start, [{ type: 'add-link', link: { id: 'L2' } }, T0 + 500]]),
+    event: { type: 'add-link', link: { id: 'L3' } },
     now: T0 + 1_000,
     expect: { state: 'active', links: ['L1:unused', 'L2:unused', 'L3:unused'] },
   },
-  { name: 'add-link with no session', from: idleSession, event: { type: 'add-link', link: { id: 'L2', tokenHash: h('x') } }, now: T0, expect: { refusal: 'not-active' } },
+  { name: 'add-link with no session', from: idleSession, event: { type: 'add-link', link: { id: 'L2' } }, now: T0, expect: { refusal: 'not-active' } },
   { name: 'claim an unused link binds it', from: active, event: claim1[0], now: T0 + 999, expect: { state: 'active', links: ['L1:bound:v1'] } },
   { name: 'claim at the expiry instant is refused', from: active, event: claim1[0], now: T0 + 1_000, expect: { refusal: 'link-invalid' } },
   { name: 'claim a used link is refused', from: bound, event: { ...claim1[0], viewerId: 'v2' } as SessionEvent, now: T0 + 11, expect: { refusal: 'link-invalid' } },
-  { name: 'claim an unknown token is refused', from: active, event: { type: 'claim', tokenHash: h('nope'), viewerId: 'v2', resumeHash: h('r') }, now: T0, expect: { refusal: 'link-invalid' } },
+  { name: 'claim an unknown link is refused', from: active, event: { type: 'claim', linkId: 'nope', viewerId: 'v2' }, now: T0, expect: { refusal: 'link-invalid' } },
   { name: 'claim with no session is refused the same way', from: idleSession, event: claim1[0], now: T0, expect: { refusal: 'link-invalid' } },
   { name: 'claim after end is refused the same way', from: ended, event: claim1[0], now: T0 + 30, expect: { refusal: 'link-invalid' } },
   {
-    name: 'claim with a resume secret is refused (secrets only resume)',
+    name: 'resume moves the link to a new resource, closes the old viewer and tells its stream',
     from: bound,
-    event: { type: 'claim', tokenHash: h('res-1'), viewerId: 'v2', resumeHash: h('r2') },
-    now: T0 + 11,
-    expect: { refusal: 'link-invalid' },
-  },
-  {
-    name: 'resume replaces the live viewer and closes the old one',
-    from: bound,
-    event: { type: 'resume', resumeHash: h('res-1'), viewerId: 'v2' },
+    event: { type: 'resume', linkId: 'L1', viewerId: 'v2' },
     now: T0 + 50_000,
-    expect: { state: 'active', links: ['L1:bound:v2'], effects: [{ type: 'close-viewer', viewerId: 'v1', reason: 'replaced by a resumed connection' }] },
+    expect: {
+      state: 'active',
+      links: ['L1:bound:v2'],
+      effects: [
+        { type: 'resource-replaced', linkId: 'L1', resource: 'v1' },
+        { type: 'close-viewer', viewerId: 'v1', reason: 'replaced by a resumed connection' },
+      ],
+    },
   },
   {
-    name: 'resume after the connection dropped closes nothing',
+    name: 'resume after the connection dropped closes nothing, but the old resource still hears "replaced"',
     from: build([start, claim1, [{ type: 'viewer-closed', viewerId: 'v1' }, T0 + 20]]),
-    event: { type: 'resume', resumeHash: h('res-1'), viewerId: 'v2' },
+    event: { type: 'resume', linkId: 'L1', viewerId: 'v2' },
     now: T0 + 30,
-    expect: { state: 'active', links: ['L1:bound:v2'], effects: [] },
+    expect: { state: 'active', links: ['L1:bound:v2'], effects: [{ type: 'resource-replaced', linkId: 'L1', resource: 'v1' }] },
   },
-  { name: 'resume with a link token is refused', from: active, event: { type: 'resume', resumeHash: h('tok-1'), viewerId: 'v2' }, now: T0, expect: { refusal: 'link-invalid' } },
-  { name: 'resume after end is refused', from: ended, event: { type: 'resume', resumeHash: h('res-1'), viewerId: 'v2' }, now: T0 + 30, expect: { refusal: 'link-invalid' } },
+  { name: 'resume of an unused link is refused (a claim is needed first)', from: active, event: { type: 'resume', linkId: 'L1', viewerId: 'v2' }, now: T0, expect: { refusal: 'link-invalid' } },
+  { name: 'resume after end is refused', from: ended, event: { type: 'resume', linkId: 'L1', viewerId: 'v2' }, now: T0 + 30, expect: { refusal: 'link-invalid' } },
   { name: 'viewer-closed keeps the link bound for a resume', from: bound, event: { type: 'viewer-closed', viewerId: 'v1' }, now: T0 + 20, expect: { state: 'active', links: ['L1:bound:-'] } },
   { name: 'viewer-closed for a replaced viewer is ignored', from: bound, event: { type: 'viewer-closed', viewerId: 'old' }, now: T0 + 20, expect: { refusal: 'viewer-not-found' } },
   {
     name: 'hang-up revokes the link and closes the viewer',
     from: bound,
-    event: { type: 'hang-up', viewerId: 'v1' },
+    event: { type: 'hang-up', linkId: 'L1' },
     now: T0 + 20,
     expect: {
       state: 'active',
@@ -142,13 +140,14 @@ const cases: Case[] = [
       ],
     },
   },
-  { name: 'hang-up of an unknown viewer', from: bound, event: { type: 'hang-up', viewerId: 'zz' }, now: T0 + 20, expect: { refusal: 'viewer-not-found' } },
+  { name: 'hang-up of an unknown link', from: bound, event: { type: 'hang-up', linkId: 'zz' }, now: T0 + 20, expect: { refusal: 'viewer-not-found' } },
+  { name: 'hang-up of an unused link (nobody holds it)', from: active, event: { type: 'hang-up', linkId: 'L1' }, now: T0 + 20, expect: { refusal: 'viewer-not-found' } },
   { name: 'expire before the deadline keeps the link', from: active, event: { type: 'expire' }, now: T0 + 999, expect: { state: 'active', links: ['L1:unused'] } },
-  { name: 'expire at the deadline revokes the link', from: active, event: { type: 'expire' }, now: T0 + 1_000, expect: { state: 'active', links: ['L1:revoked'] } },
+  { name: 'expire at the deadline revokes the link (its keys are dropped)', from: active, event: { type: 'expire' }, now: T0 + 1_000, expect: { state: 'active', links: ['L1:revoked'], effects: [{ type: 'link-ended', linkId: 'L1' }] } },
   { name: 'expire never touches a bound link', from: bound, event: { type: 'expire' }, now: T0 + 99_000, expect: { state: 'active', links: ['L1:bound:v1'] } },
   {
     name: 'end closes live viewers and ends every open link',
-    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0 + 20]]),
+    from: build([start, claim1, [{ type: 'add-link', link: { id: 'L2' } }, T0 + 20]]),
     event: { type: 'end', reason: 'sonographer ended the session' },
     now: T0 + 30,
     expect: {
@@ -180,46 +179,35 @@ describe('transition', () => {
   });
 });
 
-describe('secrets do not outlive their use', () => {
-  const serialized = (s: Session): string => JSON.stringify(s);
+describe('liveLink and snapshotOf', () => {
   it.each([
-    { name: 'a bound link forgets its token hash', session: bound, gone: [h('tok-1')], kept: [h('res-1')] },
-    { name: 'an ended session holds no hash at all', session: ended, gone: [h('tok-1'), h('res-1')], kept: [] },
-    { name: 'an expired link forgets its token hash', session: transition(active, { type: 'expire' }, T0 + 1_000).session, gone: [h('tok-1')], kept: [] },
-    {
-      name: 'a replaced link forgets its token hash',
-      session: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0], [{ type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } }, T0 + 1]]),
-      gone: [h('tok-1'), h('tok-2')],
-      kept: [h('tok-3')],
-    },
-  ])('$name', ({ session, gone, kept }) => {
-    for (const hash of gone) expect(serialized(session)).not.toContain(hash);
-    for (const hash of kept) expect(serialized(session)).toContain(hash);
-  });
-});
-
-describe('findCredential and snapshotOf', () => {
-  it.each([
-    { name: 'unused token', session: active, hash: h('tok-1'), now: T0, found: 'link' },
-    { name: 'expired token', session: active, hash: h('tok-1'), now: T0 + 1_000, found: null },
-    { name: 'used token', session: bound, hash: h('tok-1'), now: T0 + 11, found: null },
-    { name: 'resume secret', session: bound, hash: h('res-1'), now: T0 + 11, found: 'resume' },
-    { name: 'anything after end', session: ended, hash: h('res-1'), now: T0 + 30, found: null },
-    { name: 'a replaced link', session: build([start, [{ type: 'add-link', link: { id: 'L2', tokenHash: h('tok-2') } }, T0], [{ type: 'add-link', link: { id: 'L3', tokenHash: h('tok-3') } }, T0 + 1]]), hash: h('tok-1'), now: T0 + 2, found: null },
-  ])('$name → $found', ({ session, hash, now, found }) => {
-    expect(findCredential(session, hash, now)?.kind ?? null).toBe(found);
+    { name: 'unused link', session: active, id: 'L1', now: T0, found: 'unused' },
+    { name: 'expired link', session: active, id: 'L1', now: T0 + 1_000, found: null },
+    { name: 'bound link', session: bound, id: 'L1', now: T0 + 11, found: 'bound' },
+    { name: 'a bound link never expires', session: bound, id: 'L1', now: T0 + 99_000, found: 'bound' },
+    { name: 'unknown id', session: bound, id: 'L9', now: T0 + 11, found: null },
+    { name: 'anything after end', session: ended, id: 'L1', now: T0 + 30, found: null },
+    { name: 'a replaced link', session: build([start, [{ type: 'add-link', link: { id: 'L2' } }, T0], [{ type: 'add-link', link: { id: 'L3' } }, T0 + 1]]), id: 'L1', now: T0 + 2, found: null },
+  ])('$name → $found', ({ session, id, now, found }) => {
+    expect(liveLink(session, id, now)?.state ?? null).toBe(found);
   });
 
   it.each([
-    { name: 'idle', session: idleSession, now: T0, snap: { state: 'idle', viewers: 0, reconnecting: 0, linksOutstanding: 0, maxViewers: null } },
-    { name: 'one link out', session: active, now: T0, snap: { state: 'active', viewers: 0, reconnecting: 0, linksOutstanding: 1, maxViewers: 2 } },
-    { name: 'link out but expired', session: active, now: T0 + 1_000, snap: { state: 'active', viewers: 0, reconnecting: 0, linksOutstanding: 0, maxViewers: 2 } },
-    { name: 'one viewer', session: bound, now: T0 + 11, snap: { state: 'active', viewers: 1, reconnecting: 0, linksOutstanding: 0, maxViewers: 2 } },
+    { name: 'idle', session: idleSession, now: T0, snap: { state: 'idle', viewers: 0, reconnecting: 0, linksOutstanding: 0, maxViewers: null, viewerChanges: 0 } },
+    { name: 'one link out', session: active, now: T0, snap: { state: 'active', viewers: 0, reconnecting: 0, linksOutstanding: 1, maxViewers: 2, viewerChanges: 0 } },
+    { name: 'link out but expired', session: active, now: T0 + 1_000, snap: { state: 'active', viewers: 0, reconnecting: 0, linksOutstanding: 0, maxViewers: 2, viewerChanges: 0 } },
+    { name: 'one viewer', session: bound, now: T0 + 11, snap: { state: 'active', viewers: 1, reconnecting: 0, linksOutstanding: 0, maxViewers: 2, viewerChanges: 0 } },
     {
       name: 'viewer dropped',
       session: transition(bound, { type: 'viewer-closed', viewerId: 'v1' }, T0 + 12).session,
       now: T0 + 12,
-      snap: { state: 'active', viewers: 0, reconnecting: 1, linksOutstanding: 0, maxViewers: 2 },
+      snap: { state: 'active', viewers: 0, reconnecting: 1, linksOutstanding: 0, maxViewers: 2, viewerChanges: 0 },
+    },
+    {
+      name: 'after a resume',
+      session: transition(bound, { type: 'resume', linkId: 'L1', viewerId: 'v2' }, T0 + 12).session,
+      now: T0 + 12,
+      snap: { state: 'active', viewers: 1, reconnecting: 0, linksOutstanding: 0, maxViewers: 2, viewerChanges: 1 },
     },
   ])('snapshot: $name', ({ session, now, snap }) => {
     expect(snapshotOf(session, now)).toEqual(snap);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { deriveLinkSecrets } from '../credentials/link-keys.js';
 import { FakeClock, FakeViewer } from '../http/test/fake-viewer-factory.js';
-import { SessionManager, type SessionSnapshot } from './session-manager.js';
+import { SessionManager, type ResourceEnd, type SessionSnapshot } from './session-manager.js';
 
 function manager(maxViewers = 1): { m: SessionManager; clock: FakeClock; changes: SessionSnapshot[] } {
   const clock = new FakeClock();
@@ -10,10 +11,11 @@ function manager(maxViewers = 1): { m: SessionManager; clock: FakeClock; changes
   return { m, clock, changes };
 }
 
-function token(m: SessionManager): string {
+/** Starts (or adds) a link and returns its public link id, derived from the token as a page would. */
+function link(m: SessionManager): string {
   const r = m.start();
   if (!r.ok) throw new Error(r.message);
-  return r.token;
+  return deriveLinkSecrets(r.token)!.linkId;
 }
 
 describe('SessionManager', () => {
@@ -26,57 +28,76 @@ describe('SessionManager', () => {
     expect(m.start()).toMatchObject(second);
   });
 
-  it('a replaced link is dead, its replacement works, and only a place bound to a device refuses', () => {
+  it('a fresh link has a claimable credential under the id its token derives; the box keeps no token', () => {
+    const { m } = manager();
+    const r = m.start();
+    if (!r.ok) throw new Error(r.message);
+    const id = deriveLinkSecrets(r.token)!.linkId;
+    const c = m.credentialOf(id);
+    expect(c?.kind).toBe('claimable');
+    expect(JSON.stringify(c)).not.toContain(r.token);
+    expect(m.credentialOf('A'.repeat(43))).toBeUndefined();
+  });
+
+  it('a replaced link is dead and its keys wiped, its replacement works, and only a place bound to a device refuses', () => {
     const { m } = manager(1);
-    const first = token(m);
-    const second = token(m);
-    expect(m.check(first)).toBeNull();
-    expect(m.bind(first, new FakeViewer())).toEqual({ ok: false });
+    const first = link(m);
+    const firstKeys = m.credentialOf(first)!.keys;
+    const second = link(m);
+    expect(m.credentialOf(first)).toBeUndefined();
+    expect(firstKeys.request.every((b) => b === 0)).toBe(true);
+    expect(m.claim(first, new FakeViewer())).toBe(false);
     expect(m.snapshot()).toMatchObject({ viewers: 0, linksOutstanding: 1 });
-    expect(m.bind(second, new FakeViewer()).ok).toBe(true);
+    expect(m.claim(second, new FakeViewer())).toBe(true);
     const r = m.start();
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toBe('Every viewer place in this session is held by a device that joined (session.maxViewers = 1); end the session to share with another device.');
     expect(m.snapshot()).toMatchObject({ viewers: 1, linksOutstanding: 0 });
   });
 
-  it.each([
-    { name: 'a fresh token', use: (t: string) => t, kind: 'link' },
-    { name: 'an empty credential', use: () => '', kind: null },
-    { name: 'a different token', use: (t: string) => `${t.slice(0, -1)}${t.endsWith('A') ? 'B' : 'A'}`, kind: null },
-  ])('check() with $name → $kind, and consumes nothing', ({ use, kind }) => {
+  it('claim is one-shot; a resume moves the link to a new resource, tells the old stream "replaced" and counts a viewer change', () => {
     const { m } = manager();
-    const t = token(m);
-    expect(m.check(use(t))).toBe(kind);
-    expect(m.check(use(t))).toBe(kind);
-    expect(m.snapshot().linksOutstanding).toBe(1);
+    const id = link(m);
+    const a = new FakeViewer();
+    expect(m.claim(id, a)).toBe(true);
+    expect(m.claim(id, new FakeViewer())).toBe(false);
+    expect(m.linkOfResource(a.id)).toBe(id);
+    expect(m.viewerOfLink(id)).toBe(a);
+    const told: ResourceEnd[] = [];
+    m.watchResource(a.id, (why) => told.push(why));
+    const b = new FakeViewer();
+    expect(m.resume(id, b)).toBe(true);
+    expect(a.closeReason).toBe('replaced by a resumed connection');
+    expect(told).toEqual(['replaced']);
+    expect(m.linkOfResource(a.id)).toBeNull();
+    expect(m.linkOfResource(b.id)).toBe(id);
+    expect(m.snapshot()).toMatchObject({ viewers: 1, viewerChanges: 1 });
   });
 
-  it('bind is one-shot; the resume secret then checks as resume', () => {
+  it('a resume of an unused or unknown link is refused', () => {
     const { m } = manager();
-    const t = token(m);
-    const b = m.bind(t, new FakeViewer());
-    if (!b.ok) throw new Error('bind refused');
-    expect(b.kind).toBe('link');
-    expect(m.bind(t, new FakeViewer())).toEqual({ ok: false });
-    expect(m.check(b.resumeSecret)).toBe('resume');
-    expect(m.check(t)).toBeNull();
+    const id = link(m);
+    expect(m.resume(id, new FakeViewer())).toBe(false);
+    expect(m.resume('B'.repeat(43), new FakeViewer())).toBe(false);
   });
 
   it('a viewer that closed before it was bound counts as reconnecting at once', () => {
     const { m } = manager();
     const v = new FakeViewer();
     v.drop('ICE failed early');
-    expect(m.bind(token(m), v).ok).toBe(true);
+    expect(m.claim(link(m), v)).toBe(true);
     expect(m.snapshot()).toMatchObject({ viewers: 0, reconnecting: 1 });
   });
 
-  it('the expiry timer retires the link and reports the change', () => {
+  it('the expiry timer retires the link, wipes its keys and reports the change', () => {
     const { m, clock, changes } = manager();
-    token(m);
+    const id = link(m);
+    const keys = m.credentialOf(id)!.keys;
     clock.advance(4_999);
     expect(m.snapshot().linksOutstanding).toBe(1);
     clock.advance(1);
+    expect(m.credentialOf(id)).toBeUndefined();
+    expect(keys.response.every((b) => b === 0)).toBe(true);
     expect(changes.at(-1)).toMatchObject({ state: 'active', linksOutstanding: 0 });
   });
 
@@ -84,36 +105,37 @@ describe('SessionManager', () => {
     const { m, changes } = manager(2);
     const a = new FakeViewer();
     const b = new FakeViewer();
-    m.bind(token(m), a);
-    m.bind(token(m), b);
+    m.claim(link(m), a);
+    m.claim(link(m), b);
     const told: string[] = [];
-    m.watchViewer(a.id, () => told.push('a'));
-    m.watchViewer(b.id, () => told.push('b'));
+    m.watchResource(a.id, (why) => told.push(`a ${why}`));
+    m.watchResource(b.id, (why) => told.push(`b ${why}`));
     await m.end('sonographer ended the session');
     await m.end('twice');
     expect([a.closeReason, b.closeReason]).toEqual(['sonographer ended the session', 'sonographer ended the session']);
-    expect(told.sort()).toEqual(['a', 'b']);
-    expect(m.snapshot()).toEqual({ state: 'ended', viewers: 0, reconnecting: 0, linksOutstanding: 0, maxViewers: null });
-    expect(m.watchViewer(a.id, () => {})).toBeNull();
+    expect(told.sort()).toEqual(['a ended', 'b ended']);
+    expect(m.snapshot()).toEqual({ state: 'ended', viewers: 0, reconnecting: 0, linksOutstanding: 0, maxViewers: null, viewerChanges: 0 });
+    expect(m.watchResource(a.id, () => {})).toBeNull();
     expect(JSON.stringify(changes)).not.toMatch(/[A-Za-z0-9_-]{43}/);
     m.clear();
     expect(m.snapshot().state).toBe('idle');
     expect(m.start().ok).toBe(true);
   });
 
-  it('hang-up of an unknown viewer is false; of a known one revokes its link', () => {
+  it('hang-up of an unbound link is false; of a bound one closes its viewer and revokes it', () => {
     const { m } = manager();
+    const id = link(m);
+    expect(m.hangUp(id)).toBe(false);
     const v = new FakeViewer();
-    const b = m.bind(token(m), v);
-    expect(m.hangUp('nobody')).toBe(false);
-    expect(m.hangUp(v.id)).toBe(true);
+    m.claim(id, v);
+    expect(m.hangUp(id)).toBe(true);
     expect(v.closeReason).toBe('viewer hung up');
-    if (b.ok) expect(m.check(b.resumeSecret)).toBeNull();
+    expect(m.credentialOf(id)).toBeUndefined();
   });
 
   it('dispose cancels expiry timers', () => {
     const { m, clock, changes } = manager();
-    token(m);
+    link(m);
     const before = changes.length;
     m.dispose();
     clock.advance(10_000);

@@ -1,18 +1,21 @@
 /**
  * SessionManager: the stateful shell around the pure lifecycle. It owns the clock, the
- * expiry timers, the live ViewerConnection objects and the listeners; every change goes
- * through `transition()` and its effects are carried out here.
+ * expiry timers, the live ViewerConnection objects, each link's credential (its keys and
+ * replay window, credentials/link-credential.ts; RAM only) and the listeners; every change
+ * goes through `transition()` and its effects are carried out here.
  *
- * Claiming is atomic because `bind()` is synchronous: two requests with the same token
- * may both pass `check()` and both build an answer, but only the first `bind()` finds the
- * link unused; the other is refused and must close its pending viewer.
+ * Claiming is atomic because `claim()` is synchronous: two verified requests for one link
+ * may both build an answer, but only the first `claim()` finds the link unused; the other
+ * is refused and must close its pending viewer.
  */
 import type { ViewerConnection } from '../webrtc/viewer-connection.js';
-import { hashCredential, mintCredential, randomId } from './link-token.js';
+import { claimable, type LinkCredential } from '../credentials/link-credential.js';
+import { mintLink, wipe } from '../credentials/link-keys.js';
+import { randomId } from './link-token.js';
 import {
-  findCredential,
   idleSession,
-  linkIdOfViewer,
+  linkIdOfResource,
+  liveLink,
   SessionState,
   snapshotOf,
   transition,
@@ -59,10 +62,8 @@ export type StartResult =
   | { readonly ok: true; readonly token: string; readonly expiresInMs: number; readonly joinedExisting: boolean }
   | { readonly ok: false; readonly refusal: 'session-full'; readonly message: string };
 
-export type BindResult =
-  /** `resumeSecret` goes to the viewer once (X-Sonobox-Resume) so it can reconnect after a blip. */
-  | { readonly ok: true; readonly kind: 'link' | 'resume'; readonly resumeSecret: string }
-  | { readonly ok: false };
+/** What a page's event stream hears when its resource stops: the link is over, or a resume moved it. */
+export type ResourceEnd = 'ended' | 'replaced';
 
 const silentLog: EventLog = { info: () => {}, warn: () => {} };
 
@@ -72,7 +73,9 @@ export class SessionManager {
   readonly #log: EventLog;
   #session: Session = idleSession;
   readonly #viewers = new Map<string, ViewerConnection>();
-  readonly #linkWatchers = new Map<string, Set<() => void>>();
+  /** Each live link's credential, by link id. Wiped and dropped when the link ends. */
+  readonly #credentials = new Map<string, LinkCredential>();
+  readonly #linkWatchers = new Map<string, Set<{ readonly resource: string; readonly onEnd: (why: ResourceEnd) => void }>>();
   readonly #expiryTimers = new Set<() => void>();
   readonly #changeListeners = new Set<(s: SessionSnapshot) => void>();
 
@@ -88,8 +91,8 @@ export class SessionManager {
    * refused with a message only when every place is bound to a device.
    */
   start(): StartResult {
-    const minted = mintCredential();
-    const link = { id: randomId(), tokenHash: minted.hash };
+    const minted = mintLink();
+    const link = { id: minted.secrets.linkId };
     const joinedExisting = this.#session.state === SessionState.active;
     const event: SessionEvent = joinedExisting
       ? { type: 'add-link', link }
@@ -103,6 +106,7 @@ export class SessionManager {
         message: `Every viewer place in this session is held by a device that joined (session.maxViewers = ${max}); end the session to share with another device.`,
       };
     }
+    this.#credentials.set(link.id, claimable(minted.secrets));
     const replaced = r.effects.filter((e) => e.type === 'link-ended').length;
     if (replaced > 0) this.#log.info(`Session: ${replaced === 1 ? 'the unused link was' : `${replaced} unused links were`} replaced by a new one`);
     const cancel = this.#clock.schedule(() => {
@@ -111,66 +115,76 @@ export class SessionManager {
     }, this.#policy.linkTtlMs);
     this.#expiryTimers.add(cancel);
     this.#log.info(joinedExisting ? 'Session: another viewer link issued' : `Session started; link valid for ${Math.round(this.#policy.linkTtlMs / 1000)} s`);
-    return { ok: true, token: minted.value, expiresInMs: this.#policy.linkTtlMs, joinedExisting };
+    return { ok: true, token: minted.token, expiresInMs: this.#policy.linkTtlMs, joinedExisting };
   }
 
   /**
-   * Cheap, non-consuming check used before any expensive work: does this credential open
-   * a link ('link': unused token, 'resume': a bound link's resume secret)? null otherwise.
+   * The credential of a live link (unused and unexpired, or bound), to check a request
+   * against; undefined for anything else. Link ids are public: this finds, it proves nothing.
    */
-  check(credential: string): 'link' | 'resume' | null {
-    return findCredential(this.#session, hashCredential(credential), this.#clock.now())?.kind ?? null;
+  credentialOf(linkId: string): LinkCredential | undefined {
+    return liveLink(this.#session, linkId, this.#clock.now()) === null ? undefined : this.#credentials.get(linkId);
   }
 
   /**
-   * Binds a viewer to the link the credential opens, synchronously. A link token binds an
-   * unused link and mints a resume secret; a resume secret rebinds its link to the new
-   * viewer and closes the old one. Refused (ok: false) when the link was taken meanwhile,
-   * expired, or the session ended: the caller then closes `viewer` itself.
+   * Stores a link's credential after a request checked out (its replay window moved, or a
+   * claim made device keys). Call it synchronously after `accept`, before any await, so a
+   * copy of the same request in flight is refused. Ignored once the link is gone.
    */
-  bind(credential: string, viewer: ViewerConnection): BindResult {
-    const hash = hashCredential(credential);
-    const kind = findCredential(this.#session, hash, this.#clock.now())?.kind;
-    if (!kind) return { ok: false };
-    let resumeSecret = credential;
-    let r: TransitionResult;
-    if (kind === 'link') {
-      const minted = mintCredential();
-      resumeSecret = minted.value;
-      r = this.#apply({ type: 'claim', tokenHash: hash, viewerId: viewer.id, resumeHash: minted.hash }, false);
-    } else {
-      r = this.#apply({ type: 'resume', resumeHash: hash, viewerId: viewer.id }, false);
-    }
-    if (!r.ok) return { ok: false };
-    this.#viewers.set(viewer.id, viewer);
-    viewer.onClosed(() => this.#viewerClosed(viewer.id));
-    if (viewer.state === 'closed') this.#viewerClosed(viewer.id);
-    const s = this.snapshot();
-    this.#log.info(kind === 'link' ? `Viewer joined (${s.viewers} of ${s.maxViewers ?? 0})` : 'Viewer resumed after a dropped connection');
-    this.#emit();
-    return { ok: true, kind, resumeSecret };
+  storeCredential(linkId: string, credential: LinkCredential): void {
+    if (this.credentialOf(linkId) !== undefined) this.#credentials.set(linkId, credential);
   }
 
-  /** Ends one viewer for good (WHEP DELETE): closes it and revokes its link. False if unknown. */
-  hangUp(viewerId: string): boolean {
-    const r = this.#apply({ type: 'hang-up', viewerId });
+  /**
+   * Binds a viewer to the unused link `linkId`, synchronously. False when the link was
+   * taken meanwhile, expired, or the session ended: the caller then closes `viewer` itself.
+   */
+  claim(linkId: string, viewer: ViewerConnection): boolean {
+    return this.#bind({ type: 'claim', linkId, viewerId: viewer.id }, viewer, 'link');
+  }
+
+  /**
+   * Moves the bound link `linkId` to a new viewer (a resume): the new viewer's id becomes the
+   * resource, the old viewer is closed and its event stream hears "replaced". The caller
+   * decided the old connection is no longer heard (resume-guard.ts).
+   */
+  resume(linkId: string, viewer: ViewerConnection): boolean {
+    return this.#bind({ type: 'resume', linkId, viewerId: viewer.id }, viewer, 'resume');
+  }
+
+  /** The viewer connection a bound link is on now, if it has one. */
+  viewerOfLink(linkId: string): ViewerConnection | undefined {
+    const link = liveLink(this.#session, linkId, this.#clock.now());
+    return link?.state === 'bound' && link.viewerId !== null ? this.#viewers.get(link.viewerId) : undefined;
+  }
+
+  /** The link whose current WHEP resource is `resource`, or null. */
+  linkOfResource(resource: string): string | null {
+    return linkIdOfResource(this.#session, resource);
+  }
+
+  /** Ends one bound link for good (WHEP DELETE): closes its viewer and revokes it. False if not bound. */
+  hangUp(linkId: string): boolean {
+    const r = this.#apply({ type: 'hang-up', linkId });
     if (r.ok) this.#log.info('Viewer left (link revoked)');
     return r.ok;
   }
 
   /**
-   * Calls `onEnded` once when the link this viewer is bound to can no longer show video
-   * (session ended, viewer hung up). Follows the link, not the connection, so a resumed
-   * viewer's page keeps its subscription. Returns an unsubscribe, or null if the viewer is unknown.
+   * Calls `onEnd` once when `resource` stops: 'ended' when its link can no longer show
+   * video (session ended, viewer left), 'replaced' when a resume moved the link to a new
+   * resource. Follows the resource, not the connection, so a dropped connection's page
+   * keeps its stream until it resumes. Returns an unsubscribe, or null for an unknown resource.
    */
-  watchViewer(viewerId: string, onEnded: () => void): (() => void) | null {
-    const linkId = linkIdOfViewer(this.#session, viewerId);
+  watchResource(resource: string, onEnd: (why: ResourceEnd) => void): (() => void) | null {
+    const linkId = linkIdOfResource(this.#session, resource);
     if (linkId === null) return null;
     let set = this.#linkWatchers.get(linkId);
     if (!set) this.#linkWatchers.set(linkId, (set = new Set()));
-    set.add(onEnded);
+    const entry = { resource, onEnd };
+    set.add(entry);
     return () => {
-      set.delete(onEnded);
+      set.delete(entry);
     };
   }
 
@@ -186,6 +200,8 @@ export class SessionManager {
     this.#expiryTimers.clear();
     this.#linkWatchers.clear();
     this.#viewers.clear();
+    for (const c of this.#credentials.values()) wipe(c.keys);
+    this.#credentials.clear();
     this.#log.info(`Session ended (${reason})`);
     await Promise.allSettled(closing);
   }
@@ -212,6 +228,18 @@ export class SessionManager {
     this.#changeListeners.clear();
   }
 
+  #bind(event: SessionEvent, viewer: ViewerConnection, kind: 'link' | 'resume'): boolean {
+    const r = this.#apply(event, false);
+    if (!r.ok) return false;
+    this.#viewers.set(viewer.id, viewer);
+    viewer.onClosed(() => this.#viewerClosed(viewer.id));
+    if (viewer.state === 'closed') this.#viewerClosed(viewer.id);
+    const s = this.snapshot();
+    this.#log.info(kind === 'link' ? `Viewer joined (${s.viewers} of ${s.maxViewers ?? 0})` : 'Viewer resumed on a new connection (the old one was no longer heard)');
+    this.#emit();
+    return true;
+  }
+
   #viewerClosed(viewerId: string): void {
     this.#viewers.delete(viewerId);
     const r = this.#apply({ type: 'viewer-closed', viewerId });
@@ -229,10 +257,19 @@ export class SessionManager {
         const viewer = this.#viewers.get(effect.viewerId);
         this.#viewers.delete(effect.viewerId);
         if (viewer) closing.push(viewer.close(effect.reason).catch((err: unknown) => this.#log.warn(`Closing a viewer failed: ${String(err)}`)));
+      } else if (effect.type === 'resource-replaced') {
+        const watchers = this.#linkWatchers.get(effect.linkId);
+        for (const w of [...(watchers ?? [])].filter((w) => w.resource === effect.resource)) {
+          watchers?.delete(w);
+          w.onEnd('replaced');
+        }
       } else {
         const watchers = this.#linkWatchers.get(effect.linkId);
         this.#linkWatchers.delete(effect.linkId);
-        for (const w of watchers ?? []) w();
+        const credential = this.#credentials.get(effect.linkId);
+        this.#credentials.delete(effect.linkId);
+        if (credential) wipe(credential.keys);
+        for (const w of watchers ?? []) w.onEnd('ended');
       }
     }
     const after = this.snapshot();

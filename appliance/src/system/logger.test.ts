@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mintCredential } from '../sessions/link-token.js';
+import { createHash } from 'node:crypto';
+import { mintLink } from '../credentials/link-keys.js';
 import { createLogger, isSecretKey, scrubText, silentLogger, type ProcessLogger as Logger } from './logger.js';
 
 /** A logger whose lines land in an array, as they would reach stdout. */
@@ -9,8 +10,8 @@ function capture(): { log: Logger; lines: string[] } {
   return { log, lines };
 }
 
-const token = mintCredential().value;
-const hash = mintCredential().hash;
+const token = mintLink().token;
+const hash = createHash('sha256').update(mintLink().token).digest('hex');
 
 describe('a token logged by mistake comes out redacted', () => {
   const cases: { name: string; write: (log: Logger) => void; keep?: string }[] = [

@@ -19,6 +19,12 @@ export interface ViewerConnection {
   onClosed(listener: (reason: string) => void): void;
   /** Closes the peer connection; idempotent. */
   close(reason: string): Promise<void>;
+  /**
+   * performance.now() of the last authenticated, non-replayed SRTCP packet from the viewer
+   * (webrtc/srtcp-liveness.ts), or null before the first: what the resume guard asks
+   * (sessions/resume-guard.ts MediaLiveness). Never STUN consent: a sniffer can fake that.
+   */
+  lastAuthenticatedRtcpAt(): number | null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ViewerState } from './viewer-connection.js';
-import { newViewerId, viewerTransition, type ViewerEvent } from './viewer-lifecycle.js';
+import { newViewerId, newViewerLogName, viewerTransition, type ViewerEvent } from './viewer-lifecycle.js';
 
 describe('viewerTransition', () => {
   const cases: [ViewerState, ViewerEvent, ViewerState][] = [
@@ -23,5 +23,13 @@ describe('newViewerId', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newViewerId()));
     expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe('newViewerLogName', () => {
+  it('is an ordinal ("#n"), rising, that says nothing a request could use', () => {
+    const [a, b] = [newViewerLogName(), newViewerLogName()];
+    expect(a).toMatch(/^#\d+$/);
+    expect(Number(b!.slice(1))).toBe(Number(a!.slice(1)) + 1);
   });
 });

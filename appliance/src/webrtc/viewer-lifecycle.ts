@@ -12,6 +12,15 @@ export function newViewerId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+let viewersNamed = 0;
+/**
+ * The name a viewer has in the log: an ordinal of this process ("#3"), never its id. The id
+ * is the WHEP resource path, and a log line is not a place for anything a request names.
+ */
+export function newViewerLogName(): string {
+  return `#${++viewersNamed}`;
+}
+
 /** Events that move a viewer's lifecycle (ViewerState). */
 export type ViewerEvent = 'connected' | 'disconnected' | 'reconnected' | 'failed' | 'closed';
 

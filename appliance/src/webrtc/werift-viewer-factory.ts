@@ -143,7 +143,7 @@ export class WeriftViewerFactory implements ViewerFactory {
       const pli = this.options.profileLevelId;
       const answerSdp = pli ? signalProfileLevelId(localSdp, checked.h264.payloadType, pli) : localSdp;
       const viewer = new WeriftViewer(pc, { video: transceiver.sender, audio: sound?.sender }, extensionPlan(checked.extensionIds), this.packets, this.options, guard);
-      if (mdns.length > 0) void this.trickleMdns(pc, viewer.id, mdns, allowLoopback);
+      if (mdns.length > 0) void this.trickleMdns(pc, viewer.logName, mdns, allowLoopback);
       return { answerSdp, connection: viewer, attach: () => viewer.attach() };
     } catch (error) {
       await pc.close().catch(() => {});
@@ -156,7 +156,7 @@ export class WeriftViewerFactory implements ViewerFactory {
    * candidate. ICE is already running by then: the phone's own checks usually win the
    * race (a peer-reflexive pair), and these pairs are the way when they cannot.
    */
-  private async trickleMdns(pc: RTCPeerConnection, viewerId: string, candidates: readonly MdnsCandidate[], allowLoopback: boolean): Promise<void> {
+  private async trickleMdns(pc: RTCPeerConnection, viewerName: string, candidates: readonly MdnsCandidate[], allowLoopback: boolean): Promise<void> {
     const found = await this.mdns.resolve([...new Set(candidates.map((c) => c.hostname))]);
     let added = 0;
     for (const c of candidates) {
@@ -173,7 +173,7 @@ export class WeriftViewerFactory implements ViewerFactory {
       }
     }
     const names = new Set(candidates.map((c) => c.hostname)).size;
-    this.options.log?.(`viewer ${viewerId}: ${found.size} of ${names} mDNS candidate names resolved, ${added} candidates added`);
+    this.options.log?.(`viewer ${viewerName}: ${found.size} of ${names} mDNS candidate names resolved, ${added} candidates added`);
   }
 }
 

@@ -21,8 +21,9 @@ import { SenderReportAnchor } from './sender-report-anchor.js';
 import type { GuardCounters } from './ice-datagram-guard.js';
 import type { ExtensionPlan, PacketCache } from './packet-cache.js';
 import { guardSenderRtcp, type RtcpGuardCounters } from './rtcp-guard.js';
+import { watchSrtcpLiveness } from './srtcp-liveness.js';
 import { ViewerState, type ViewerConnection } from './viewer-connection.js';
-import { newViewerId, viewerTransition, type ViewerEvent } from './viewer-lifecycle.js';
+import { newViewerId, newViewerLogName, viewerTransition, type ViewerEvent } from './viewer-lifecycle.js';
 
 /** What a viewer needs from the factory's options. */
 export interface WeriftViewerOptions {
@@ -49,6 +50,8 @@ export interface WeriftViewerOptions {
 
 export class WeriftViewer implements ViewerConnection {
   readonly id = newViewerId();
+  /** What the log calls this viewer (never the id). */
+  readonly logName = newViewerLogName();
   private stateValue: ViewerState = ViewerState.connecting;
   private attached = false;
   private handle: ReaderHandle | undefined;
@@ -73,6 +76,9 @@ export class WeriftViewer implements ViewerConnection {
   /** Opus packets this viewer dropped because its sends fell behind. */
   audioDropped = 0;
 
+  /** When the viewer was last heard in a way nobody else can fake (srtcp-liveness.ts). */
+  readonly lastAuthenticatedRtcpAt: () => number | null;
+
   constructor(
     private readonly pc: RTCPeerConnection,
     senders: { readonly video: RTCRtpSender; readonly audio?: RTCRtpSender | undefined },
@@ -83,6 +89,8 @@ export class WeriftViewer implements ViewerConnection {
     readonly datagramCounters: GuardCounters,
   ) {
     const sender = (this.sender = senders.video);
+    // One DTLS transport carries every m-section (the offer check demands BUNDLE).
+    this.lastAuthenticatedRtcpAt = watchSrtcpLiveness(sender.dtlsTransport, () => performance.now());
     this.videoAnchor = SenderReportAnchor.install(sender, H264_CLOCK_RATE);
     this.audioAnchor = senders.audio ? SenderReportAnchor.install(senders.audio, AUDIO_SAMPLE_RATE) : undefined;
     this.rtcpCounters = guardSenderRtcp(sender, { nackPerSecond: options.nackRetransmitsPerSecond });
@@ -136,7 +144,7 @@ export class WeriftViewer implements ViewerConnection {
     clearTimeout(this.connectTimer);
     clearInterval(this.silenceTimer);
     for (const u of this.unsubscribe) u();
-    this.options.log?.(`viewer ${this.id} closed: ${reason}`);
+    this.options.log?.(`viewer ${this.logName} closed: ${reason}`);
     this.closing = this.pc
       .close()
       .catch(() => {})
@@ -172,7 +180,7 @@ export class WeriftViewer implements ViewerConnection {
     clearTimeout(this.disconnectedTimer);
     clearTimeout(this.connectTimer);
     this.stateValue = after;
-    if (before !== after) this.options.log?.(`viewer ${this.id} ${after}`);
+    if (before !== after) this.options.log?.(`viewer ${this.logName} ${after}`);
     if (after === ViewerState.connected && !this.silenceTimer) this.watchRtcp();
     if (after === ViewerState.connected && this.attached) this.join();
   }

@@ -17,7 +17,13 @@ export class FakeViewer implements ViewerConnection {
   state: ViewerState = ViewerState.connecting;
   attached = false;
   closeReason: string | null = null;
+  /** What the resume guard reads: set it to pretend the phone was heard (performance.now() ms). */
+  heardAt: number | null = null;
   readonly #listeners: ((reason: string) => void)[] = [];
+
+  lastAuthenticatedRtcpAt(): number | null {
+    return this.heardAt;
+  }
 
   onClosed(listener: (reason: string) => void): void {
     this.#listeners.push(listener);
